@@ -1,0 +1,125 @@
+# relaybl -- an open-relay DNS blocklist
+#
+# One plain Makefile.  Objects go to build/rel (the programs users run) and
+# build/asan (AddressSanitizer + UBSan, which `make test` runs the unit tests
+# and the integration tests under).  CI=1 adds -Werror.
+
+PKGS	 = ldns lmdb libevent jansson inih
+CC	?= cc
+WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wformat=2 -Wno-format-nonliteral
+CPPFLAGS = -D_GNU_SOURCE -Idnsbl
+CFLAGS	 = -std=c11 -g -O2 $(WARN) $(shell pkg-config --cflags $(PKGS))
+ifdef CI
+CFLAGS	+= -Werror
+endif
+LDLIBS	 = $(shell pkg-config --libs $(PKGS))
+ASANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	   -fno-omit-frame-pointer -O1
+
+# Code shared by the programs (the store is the only part that knows LMDB).
+LIB	 = dnsbl/log.c dnsbl/addr.c dnsbl/store.c dnsbl/config.c \
+	   dnsbl/import.c dnsbl/store_bulk.c
+PROGS	 = dnsbl/dnsblctl
+UNIT	 = test_addr test_store test_import test_config
+BENCH	 = store_bench
+
+LIB_REL	 = $(LIB:%.c=build/rel/%.o)
+LIB_ASAN = $(LIB:%.c=build/asan/%.o)
+UNIT_REL = $(UNIT:%=build/rel/tests/unit/%)
+UNIT_ASAN = $(UNIT:%=build/asan/tests/unit/%)
+
+BUILD_DEPS = gcc make pkg-config libldns-dev liblmdb-dev libevent-dev \
+	   libjansson-dev libinih-dev
+TEST_DEPS = perl lmdb-utils dnsutils knot-dnsutils clang libclang-rt-14-dev
+BENCH_DEPS = dnsperf rbldnsd
+
+.SECONDARY:
+.PHONY: all deps run test unit integration bench fuzz clean asan format
+
+all: $(PROGS) $(UNIT_REL)
+
+asan: build/asan/dnsbl/dnsblctl $(UNIT_ASAN)
+
+# Installs the Debian packages that are missing (as root), or prints the
+# apt-get line that would (otherwise).
+deps:
+	@missing=""; for p in $(BUILD_DEPS) $(TEST_DEPS) $(BENCH_DEPS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		    grep -q '^install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			    apt-get install -y -qq $$missing; \
+		else \
+			echo "missing packages; run as root:"; \
+			echo "  apt-get install -y$$missing"; exit 1; \
+		fi; \
+	fi
+
+build/rel/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+build/asan/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(ASANFLAGS) -MMD -MP -c -o $@ $<
+
+dnsbl/dnsblctl: build/rel/dnsbl/dnsblctl.o $(LIB_REL)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+build/asan/dnsbl/dnsblctl: build/asan/dnsbl/dnsblctl.o $(LIB_ASAN)
+	$(CC) $(CFLAGS) $(ASANFLAGS) -o $@ $^ $(LDLIBS)
+
+build/rel/tests/unit/%: build/rel/tests/unit/%.o $(LIB_REL)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+build/asan/tests/unit/%: build/asan/tests/unit/%.o $(LIB_ASAN)
+	$(CC) $(CFLAGS) $(ASANFLAGS) -o $@ $^ $(LDLIBS)
+
+build/rel/tests/bench/%: build/rel/tests/bench/%.o $(LIB_REL)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# The demo: a store built from the example list, and a few lookups.
+run: deps all
+	@sh tests/demo.sh
+
+# Unit tests (plain and sanitized), then the integration tests that drive
+# the programs as a user would (plain and sanitized).
+test: deps all asan
+	prove --exec '' $(UNIT_REL) $(UNIT_ASAN)
+	prove --exec '' tests/integration/*.t
+	RELAYBL_BIN=build/asan prove --exec '' tests/integration/*.t
+
+unit: all asan
+	prove --exec '' $(UNIT_REL) $(UNIT_ASAN)
+
+integration: all
+	prove --exec '' tests/integration/*.t
+
+bench: deps all build/rel/tests/bench/store_bench
+	sh tests/bench/store.sh
+
+# libFuzzer harnesses for every parser; FUZZ_SECONDS each (default 60).
+FUZZ_SECONDS ?= 60
+FUZZERS	 = fuzz_addr fuzz_import
+FUZZ_SRCS = dnsbl/log.c dnsbl/addr.c dnsbl/import.c dnsbl/store_bulk.c
+fuzz: deps
+	@mkdir -p build/fuzz
+	for f in $(FUZZERS); do \
+		clang $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
+		    -o build/fuzz/$$f tests/fuzz/$$f.c $(FUZZ_SRCS) || exit 1; \
+		mkdir -p build/fuzz/corpus-$$f; \
+		build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) \
+		    build/fuzz/corpus-$$f tests/fuzz/seeds-$$f || exit 1; \
+	done
+
+format:
+	clang-format -i dnsbl/*.[ch] prober/*.[ch] tests/unit/*.[ch]
+
+clean:
+	rm -rf build $(PROGS)
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,303 @@
+/*
+ * store.h -- the relaybl store: listings, exclusions, records, evidence,
+ * probe queue, audit trail and serial, in one LMDB environment
+ *
+ * This is the only module that knows LMDB; its types and error codes never
+ * leave store.c.  One environment (a directory) is shared by every program:
+ * dnsbld opens it read-only and sees each committed change on its next
+ * lookup, proberd and dnsblctl write to it.  Readers never block the writer
+ * or each other; a write transaction is all-or-nothing, also across kill -9.
+ *
+ * Listings and exclusions are keyed by address bytes in network order
+ * followed by the prefix length, one table per family, so byte order is
+ * numeric order.  A listing's value is its return code and the id of a
+ * record (kind, times, source, text, evidence); many listings may share one
+ * record, which is what keeps a bulk import small.  A lookup is a longest
+ * match over the prefix lengths in use; an exclusion covering the address
+ * always wins.
+ *
+ * Conventions: functions return 0 on success and -1 on failure with the
+ * reason logged (log_warnx); "not found" is a result (return value 0 where a
+ * found/not-found answer is expected, 1 when found).
+ */
+#ifndef RELAYBL_STORE_H
+#define RELAYBL_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+#define STORE_SCHEMA		1
+
+/* store_open flags */
+#define STORE_RDONLY		0x01	/* never writes; may lack write perms */
+#define STORE_CREATE		0x02	/* create the directory and store */
+
+/* Why an address is listed (or, for exclusions, STORE_KIND_EXCLUSION). */
+enum store_kind {
+	STORE_KIND_NONE = 0,
+	STORE_KIND_RELAY,	/* confirmed open relay (our cookie came back) */
+	STORE_KIND_EGRESS,	/* delivered a relayed cookie: multi-hop egress */
+	STORE_KIND_MANUAL,	/* listed by an operator */
+	STORE_KIND_IMPORT,	/* listed by a bulk import */
+	STORE_KIND_EXCLUSION,	/* an exclusion's record */
+	STORE_KIND_MAX
+};
+
+#define STORE_SOURCE_MAX	64
+#define STORE_TEXT_MAX		256
+
+/* The record of a listing (or exclusion), as stored and as returned. */
+struct store_listing {
+	uint32_t	code;		/* return code, host order: 0x7f000002 */
+	uint8_t		kind;		/* enum store_kind */
+	int64_t		first_listed;	/* unix seconds */
+	int64_t		last_confirmed;	/* unix seconds, 0 = never */
+	int64_t		expires;	/* unix seconds, 0 = never */
+	uint64_t	evidence;	/* evidence id, 0 = none */
+	char		source[STORE_SOURCE_MAX];	/* who listed it */
+	char		text[STORE_TEXT_MAX];		/* why, or TXT template */
+};
+
+/* What a lookup found. */
+struct store_hit {
+	struct addr	prefix;		/* the matching listing or exclusion */
+	uint32_t	code;		/* return code (0 for an exclusion) */
+	uint32_t	record;		/* record id, for store_record() */
+	int		excluded;	/* 1: an exclusion matched */
+};
+
+/* Audit actions. */
+enum store_action {
+	STORE_AUDIT_LIST = 1,	/* listed or relisted */
+	STORE_AUDIT_UNLIST,	/* removed by an operator or a clean retest */
+	STORE_AUDIT_EXCLUDE,
+	STORE_AUDIT_UNEXCLUDE,
+	STORE_AUDIT_IMPORT,	/* a bulk import (no single address) */
+	STORE_AUDIT_EXPIRE,	/* listing expired */
+	STORE_AUDIT_PROBE,	/* a probe and its outcome */
+	STORE_AUDIT_QUEUE,	/* probe queued (submission, retest, delist) */
+	STORE_AUDIT_MAX
+};
+
+struct store_audit {
+	uint64_t	seq;		/* position in the trail, from 1 */
+	int64_t		time;		/* unix seconds */
+	uint32_t	serial;		/* store serial of the change */
+	uint8_t		action;		/* enum store_action */
+	struct addr	addr;		/* family 0 when not about one address */
+	uint32_t	code;		/* return code where it applies */
+	char		actor[STORE_SOURCE_MAX];
+	char		text[STORE_TEXT_MAX];
+};
+
+/* Probe reasons. */
+enum store_reason {
+	STORE_PROBE_SUBMIT = 1,		/* an operator submitted the address */
+	STORE_PROBE_RETEST,		/* a listed address is due a retest */
+	STORE_PROBE_DELIST,		/* the owner asked for removal */
+	STORE_PROBE_MAX
+};
+
+struct store_probe {
+	struct addr	addr;		/* a single address */
+	int64_t		due;		/* unix seconds */
+	int64_t		queued;		/* unix seconds */
+	uint8_t		reason;		/* enum store_reason */
+	uint16_t	attempts;	/* inconclusive attempts so far */
+	char		actor[STORE_SOURCE_MAX];
+};
+
+struct store_stats {
+	uint32_t	serial;
+	uint64_t	listings[2];		/* [0] IPv4, [1] IPv6 prefixes */
+	uint64_t	exclusions[2];
+	uint64_t	by_kind[STORE_KIND_MAX];	/* listings per kind */
+	uint64_t	records;
+	uint64_t	audit;
+	uint64_t	queued;
+	uint64_t	page_size;
+	uint64_t	pages_used;	/* in use now, excluding free pages */
+	uint64_t	pages_free;
+	uint64_t	file_bytes;	/* size of data.mdb */
+	uint64_t	listing_pages[2];	/* pages of the listing tables */
+};
+
+struct store;
+struct store_reader;
+struct store_txn;
+
+/*
+ * Opens the store in directory dir.  flags: STORE_RDONLY, STORE_CREATE.
+ * map_size is the largest the data file may grow to (0: 4 GiB).  Fails
+ * (NULL, reason logged) when the directory holds no store and STORE_CREATE
+ * is not given, or the store's schema differs from STORE_SCHEMA.  Stale
+ * reader slots left by killed processes are cleared.  Free with
+ * store_close().
+ */
+struct store	*store_open(const char *dir, int flags, uint64_t map_size);
+void		 store_close(struct store *);
+
+/* Name of a kind, action, or reason ("relay", "list", "submit"). */
+const char	*store_kind_name(int);
+const char	*store_action_name(int);
+const char	*store_reason_name(int);
+/* Kind for a name, or -1. */
+int		 store_kind_parse(const char *);
+
+/* --- Reading --------------------------------------------------------- */
+
+/*
+ * A reader owns one read transaction that is reset and renewed, never
+ * reallocated: lookups through it allocate nothing.  A reader is used by one
+ * thread at a time.  Free with store_reader_free() before store_close().
+ */
+struct store_reader	*store_reader_new(struct store *);
+void			 store_reader_free(struct store_reader *);
+
+/*
+ * Holds one snapshot for a batch of calls (e.g. one recvmmsg batch), until
+ * store_reader_end().  Without it every call takes the newest snapshot.
+ * Never hold a snapshot across event-loop turns: it pins old pages.
+ */
+int	store_reader_begin(struct store_reader *);
+void	store_reader_end(struct store_reader *);
+
+/*
+ * Longest-prefix lookup of address (or prefix) a.  Returns 1 when listed
+ * (hit filled), 0 when not (hit->excluded tells whether an exclusion
+ * matched; hit->prefix is then the exclusion), -1 on error.  No heap
+ * allocation.
+ */
+int	store_lookup(struct store_reader *, const struct addr *a,
+	    struct store_hit *hit);
+
+/* Loads record id into out.  Returns 1, 0 if there is no such record, -1. */
+int	store_record(struct store_reader *, uint32_t id,
+	    struct store_listing *out);
+
+/* The store's serial (incremented by every committed write), or 0 on error. */
+uint32_t store_serial(struct store_reader *);
+
+/*
+ * Calls fn for every listing (excluded == 0) or exclusion (excluded == 1),
+ * IPv4 then IPv6, in address order.  fn returns 0 to go on, anything else
+ * to stop (which store_walk then returns).  Returns 0 or -1 on error.
+ */
+int	store_walk(struct store_reader *, int excluded,
+	    int (*fn)(const struct addr *, uint32_t code, uint32_t record,
+	    void *), void *arg);
+
+/*
+ * Calls fn for each audit entry about address a or any prefix containing
+ * it, oldest first.  Returns the number of entries, or -1.
+ */
+int	store_history(struct store_reader *, const struct addr *a,
+	    int (*fn)(const struct store_audit *, void *), void *arg);
+
+/* Calls fn for every audit entry from seq first on.  Returns count or -1. */
+int	store_audit_walk(struct store_reader *, uint64_t first,
+	    int (*fn)(const struct store_audit *, void *), void *arg);
+
+/*
+ * Copies the evidence blob id into buf (at most size bytes) and sets *len
+ * to its full length.  Returns 1, 0 if absent, -1.
+ */
+int	store_evidence(struct store_reader *, uint64_t id, void *buf,
+	    size_t size, size_t *len);
+
+/* Looks up the queued probe for address a.  Returns 1, 0 if none, -1. */
+int	store_queue_get(struct store_reader *, const struct addr *a,
+	    struct store_probe *out);
+
+/* Calls fn for every queued probe, earliest due first.  Returns 0 or -1. */
+int	store_queue_walk(struct store_reader *,
+	    int (*fn)(const struct store_probe *, void *), void *arg);
+
+/* Fills st.  Returns 0 or -1. */
+int	store_stats(struct store_reader *, struct store_stats *st);
+
+/* --- Writing --------------------------------------------------------- */
+
+/*
+ * Begins the (single) write transaction; another writer waits.  actor
+ * ("dnsblctl:root", "proberd") goes into every audit entry.  Every change
+ * below is invisible to readers until store_commit(), which bumps the
+ * serial; store_abort() discards them all.  Both free the txn.
+ */
+struct store_txn	*store_begin(struct store *, const char *actor);
+int			 store_commit(struct store_txn *);
+void			 store_abort(struct store_txn *);
+
+/* The time used for the txn's records and audit (default: now). */
+void	store_txn_settime(struct store_txn *, int64_t now);
+
+/*
+ * Lists prefix p with record l (l->code must be in 127.0.0.0/8; first_listed
+ * 0 means now), replacing any listing of exactly p.  Audited.
+ * Returns 0 or -1 (bad code, LMDB failure).
+ */
+int	store_list(struct store_txn *, const struct addr *p,
+	    const struct store_listing *l);
+
+/* Removes the listing of exactly p.  Returns 1, 0 if not listed, -1. */
+int	store_unlist(struct store_txn *, const struct addr *p,
+	    const char *why);
+
+/* Adds (or replaces) the exclusion p.  Returns 0 or -1. */
+int	store_exclude(struct store_txn *, const struct addr *p,
+	    const char *why);
+
+/* Removes the exclusion of exactly p.  Returns 1, 0 if none, -1. */
+int	store_unexclude(struct store_txn *, const struct addr *p,
+	    const char *why);
+
+/* Reads the listing of exactly p inside the write txn.  Returns 1, 0, -1. */
+int	store_txn_get(struct store_txn *, const struct addr *p,
+	    struct store_listing *out);
+
+/*
+ * One entry of a bulk import: prefix, whether it is an exclusion, and the
+ * index of its record in the records array given to store_import.
+ */
+struct store_import_entry {
+	struct addr	prefix;
+	uint32_t	record;		/* index into recs[] */
+	uint8_t		exclude;
+	uint32_t	line;		/* for messages; later entries win */
+};
+
+/*
+ * Bulk import in this transaction: n entries using nrecs records.  Entries
+ * for the same prefix: the later one wins.  Writes sorted runs with LMDB's
+ * append mode (or rebuilds a table when merging a large import into it), so
+ * that pages end up full.  Sorts e in place.  One audit entry records the
+ * import with the text what.  Returns 0 or -1.
+ */
+int	store_import(struct store_txn *, struct store_import_entry *e,
+	    size_t n, const struct store_listing *recs, size_t nrecs,
+	    const char *what);
+
+/* Adds an audit entry (for probes and queue events). Returns 0 or -1. */
+int	store_audit_add(struct store_txn *, int action, const struct addr *a,
+	    uint32_t code, const char *text);
+
+/* Stores an evidence blob; *id receives its id.  Returns 0 or -1. */
+int	store_evidence_put(struct store_txn *, const void *blob, size_t len,
+	    uint64_t *id);
+
+/*
+ * Queues (or requeues) a probe of p->addr, replacing any queued probe of the
+ * same address.  Returns 0 or -1.
+ */
+int	store_queue_put(struct store_txn *, const struct store_probe *p);
+
+/* Removes the queued probe of a.  Returns 1, 0 if none, -1. */
+int	store_queue_del(struct store_txn *, const struct addr *a);
+
+/* Reads the queued probe of a inside the txn.  Returns 1, 0, -1. */
+int	store_txn_queue_get(struct store_txn *, const struct addr *a,
+	    struct store_probe *out);
+
+#endif

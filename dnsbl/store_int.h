@@ -1,0 +1,119 @@
+/*
+ * store_int.h -- what store.c and store_bulk.c share, private to the store
+ *
+ * The on-disk layout of every table lives here, next to the structs the
+ * two halves of the store module pass between them.  Nothing outside the
+ * store includes this file: LMDB stays inside the module.
+ */
+#ifndef RELAYBL_STORE_INT_H
+#define RELAYBL_STORE_INT_H
+
+#include <lmdb.h>
+
+#include "store.h"
+
+enum {
+	DB_LIST4, DB_LIST6, DB_EXCL4, DB_EXCL6,	/* the four prefix tables */
+	DB_META, DB_RECORDS, DB_EVIDENCE, DB_AUDIT, DB_AUDIT_IDX,
+	DB_QUEUE, DB_QUEUE_ADDR,
+	DB_COUNT
+};
+
+/* Prefix tables: index 0..3 as above, for (exclusion, family). */
+#define TABLE(excl, fam)	((excl) ? 2 : 0) + ((fam) == ADDR_V6 ? 1 : 0)
+#define TABLE_IS_EXCL(t)	((t) >= 2)
+#define KEY_MAX			17	/* 16 address bytes and the length */
+
+/* The single value under key "meta": schema, serial, counters. */
+struct meta {
+	uint32_t	schema;
+	uint32_t	serial;
+	uint32_t	next_record;
+	uint32_t	pad;
+	uint64_t	next_audit;
+	uint64_t	next_evidence;
+	uint64_t	count[4];		/* entries per prefix table */
+	uint64_t	by_kind[8];		/* listings per kind */
+	uint64_t	records;
+	uint64_t	queued;
+	uint32_t	plens[4][129];		/* entries per prefix length */
+};
+
+/* Value of a prefix table entry. */
+struct entry_val {
+	uint32_t	code;
+	uint32_t	record;
+};
+
+/* Fixed part of a record; "source\0text\0" follows. */
+struct record_disk {
+	uint32_t	refs;
+	uint32_t	code;
+	int64_t		first_listed;
+	int64_t		last_confirmed;
+	int64_t		expires;
+	uint64_t	evidence;
+	uint8_t		kind;
+	uint8_t		pad[7];
+};
+
+/* Fixed part of an audit entry; "actor\0text\0" follows. */
+struct audit_disk {
+	int64_t		time;
+	uint32_t	serial;
+	uint32_t	code;
+	uint8_t		action;
+	uint8_t		family;
+	uint8_t		plen;
+	uint8_t		pad;
+	uint8_t		bytes[16];
+};
+
+/* Value of a queue entry (key: due, big-endian, then the address key). */
+struct queue_disk {
+	int64_t		queued;
+	uint8_t		reason;
+	uint8_t		pad;
+	uint16_t	attempts;
+	char		actor[STORE_SOURCE_MAX];
+};
+
+#define IDX_KEY_LEN	18	/* family, 16 address bytes, prefix length */
+
+struct store {
+	MDB_env		*env;
+	MDB_dbi		 dbi[DB_COUNT];
+	int		 rdonly;
+	char		 dir[4096];
+};
+
+/* Reference count changes of records, applied at commit. */
+struct refdelta {
+	uint32_t	id;
+	int32_t		delta;
+};
+
+struct store_txn {
+	struct store	*st;
+	MDB_txn		*txn;
+	struct meta	 meta;
+	int64_t		 now;
+	int		 failed;
+	char		 actor[STORE_SOURCE_MAX];
+	struct refdelta	*deltas;
+	size_t		 ndeltas, capdeltas;
+};
+
+/* store.c */
+size_t	store_key(const struct addr *, uint8_t *key);
+void	store_key_addr(const uint8_t *key, size_t len, struct addr *);
+int	store_record_new(struct store_txn *, const struct store_listing *,
+	    uint32_t *id);
+int	store_record_kind(MDB_txn *, struct store *, uint32_t id);
+int	store_ref(struct store_txn *, uint32_t id, int32_t delta);
+int	store_fail(struct store_txn *, const char *what, int rc);
+int	store_audit_put(struct store_txn *, int action, const struct addr *,
+	    uint32_t code, const char *text);
+void	store_count(struct store_txn *, int table, int plen, int delta);
+
+#endif

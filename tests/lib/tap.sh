@@ -1,0 +1,66 @@
+# tap.sh -- TAP helpers for the shell integration tests
+#
+# Source it, then call ok/is/like; `done_testing` prints the plan and exits
+# with the failure count.  Every test gets a scratch directory $T that is
+# removed on exit, even when the test fails or is interrupted.
+
+tap_n=0
+tap_failed=0
+T=$(mktemp -d /tmp/relaybl-test.XXXXXX)
+tap_cleanup() { :; }
+trap 'tap_cleanup; rm -rf "$T"' EXIT
+trap 'exit 130' INT TERM
+
+# Where the programs are: the plain build, or RELAYBL_BIN=build/asan.
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${RELAYBL_BIN:-.}
+case $BIN in /*) ;; *) BIN=$ROOT/$BIN ;; esac
+DNSBLCTL=$BIN/dnsbl/dnsblctl
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+
+ok() {	# ok CONDITION-EXIT-STATUS NAME
+	tap_n=$((tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $tap_n - $2"
+	else
+		echo "not ok $tap_n - $2"
+		tap_failed=$((tap_failed + 1))
+	fi
+}
+
+is() {	# is GOT WANT NAME
+	tap_n=$((tap_n + 1))
+	if [ "$1" = "$2" ]; then
+		echo "ok $tap_n - $3"
+	else
+		echo "not ok $tap_n - $3"
+		echo "#   got:  '$1'"
+		echo "#   want: '$2'"
+		tap_failed=$((tap_failed + 1))
+	fi
+}
+
+like() {	# like TEXT PATTERN(grep -E) NAME
+	tap_n=$((tap_n + 1))
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		echo "ok $tap_n - $3"
+	else
+		echo "not ok $tap_n - $3"
+		printf '%s\n' "$1" | sed 's/^/#   got: /' | head -20
+		echo "#   want match: $2"
+		tap_failed=$((tap_failed + 1))
+	fi
+}
+
+# run CMD...: sets $out (stdout+stderr) and $rc.
+run() {
+	out=$("$@" 2>&1)
+	rc=$?
+}
+
+done_testing() {
+	echo "1..$tap_n"
+	[ $tap_failed -gt 100 ] && tap_failed=100
+	exit $tap_failed
+}

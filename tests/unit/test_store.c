@@ -1,0 +1,586 @@
+/*
+ * test_store.c -- unit tests of the store: prefixes, exclusions, IPv6,
+ * boundaries, bulk import, counters, audit, queue, evidence, snapshots,
+ * schema check, and durability across kill -9.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "log.h"
+#include "store.h"
+#include "tap.h"
+
+static char	tmpdir[] = "/tmp/test_store.XXXXXX";
+static int	dirs;
+
+#ifndef __SANITIZE_ADDRESS__
+/* Counts allocations, to check that lookups make none. */
+extern void	*__libc_malloc(size_t);
+extern void	*__libc_calloc(size_t, size_t);
+extern void	*__libc_realloc(void *, size_t);
+static long	allocs;
+
+void *
+malloc(size_t n)
+{
+	allocs++;
+	return __libc_malloc(n);
+}
+
+void *
+calloc(size_t a, size_t b)
+{
+	allocs++;
+	return __libc_calloc(a, b);
+}
+
+void *
+realloc(void *p, size_t n)
+{
+	allocs++;
+	return __libc_realloc(p, n);
+}
+#endif
+
+static struct addr
+A(const char *s)
+{
+	struct addr	a;
+	const char	*err;
+
+	if (addr_parse(s, &a, &err) == -1) {
+		fprintf(stderr, "bad test address %s: %s\n", s, err);
+		abort();
+	}
+	return a;
+}
+
+static char *
+newdir(void)
+{
+	static char path[256];
+
+	snprintf(path, sizeof(path), "%s/s%d", tmpdir, ++dirs);
+	return path;
+}
+
+static struct store_listing
+L(uint32_t last, int kind, const char *text)
+{
+	struct store_listing l;
+
+	memset(&l, 0, sizeof(l));
+	l.code = 0x7f000000u | last;
+	l.kind = kind;
+	snprintf(l.source, sizeof(l.source), "test");
+	snprintf(l.text, sizeof(l.text), "%s", text);
+	return l;
+}
+
+/* Lists each "prefix=code" in one transaction. */
+static int
+list_all(struct store *st, const char *const *items)
+{
+	struct store_txn	*t = store_begin(st, "test");
+	struct store_listing	 l;
+
+	if (t == NULL)
+		return -1;
+	for (; *items; items++) {
+		char buf[64], *eq;
+		snprintf(buf, sizeof(buf), "%s", *items);
+		eq = strchr(buf, '=');
+		*eq = '\0';
+		struct addr a = A(buf);
+		l = L(atoi(eq + 1), STORE_KIND_MANUAL, buf);
+		if (store_list(t, &a, &l) == -1) {
+			store_abort(t);
+			return -1;
+		}
+	}
+	return store_commit(t);
+}
+
+/* Returns the last octet of the code, 0 when not listed, -1 excluded. */
+static int
+q(struct store_reader *rd, const char *s, char *prefix)
+{
+	struct store_hit	hit;
+	struct addr		a = A(s);
+	int			rc = store_lookup(rd, &a, &hit);
+
+	if (prefix)
+		addr_format(&hit.prefix, prefix);
+	if (rc == 1)
+		return hit.code & 0xff;
+	return hit.excluded ? -1 : 0;
+}
+
+static void
+test_prefixes(void)
+{
+	static const char *const v4[] = { "10.0.0.0/8=2", "10.1.0.0/16=3",
+	    "10.1.2.3=4", "192.0.2.0/24=5", "192.0.2.128/25=6",
+	    "255.255.255.255=7", "0.0.0.0=8", NULL };
+	struct store		*st = store_open(newdir(), STORE_CREATE, 0);
+	struct store_reader	*rd;
+	char			 p[ADDR_STRLEN];
+
+	ok(st != NULL, "create a store");
+	rd = store_reader_new(st);
+	is_int(q(rd, "10.1.2.3", NULL), 0, "empty store lists nothing");
+	ok(list_all(st, v4) == 0, "list overlapping IPv4 prefixes");
+	is_int(q(rd, "10.1.2.3", p), 4, "/32 beats /16 and /8");
+	is_str(p, "10.1.2.3", "hit names the /32");
+	is_int(q(rd, "10.1.2.4", p), 3, "/16 beats /8");
+	is_str(p, "10.1.0.0/16", "hit names the /16");
+	is_int(q(rd, "10.2.0.1", p), 2, "/8 alone");
+	is_str(p, "10.0.0.0/8", "hit names the /8");
+	is_int(q(rd, "10.0.0.0", NULL), 2, "first address of /8");
+	is_int(q(rd, "10.255.255.255", NULL), 2, "last address of /8");
+	is_int(q(rd, "9.255.255.255", NULL), 0, "just below /8");
+	is_int(q(rd, "11.0.0.0", NULL), 0, "just above /8");
+	is_int(q(rd, "192.0.2.127", NULL), 5, "below the /25: the /24");
+	is_int(q(rd, "192.0.2.128", NULL), 6, "start of the /25");
+	is_int(q(rd, "192.0.2.255", NULL), 6, "end of the /25");
+	is_int(q(rd, "255.255.255.255", NULL), 7, "255.255.255.255/32");
+	is_int(q(rd, "255.255.255.254", NULL), 0, "its neighbour");
+	is_int(q(rd, "0.0.0.0", NULL), 8, "0.0.0.0/32");
+	is_int(q(rd, "0.0.0.1", NULL), 0, "0.0.0.1");
+	is_int(q(rd, "10.1.0.0/16", p), 3, "lookup of a prefix: itself");
+	is_int(q(rd, "10.0.0.0/15", p), 2, "a wider prefix: the /8");
+	is_int(q(rd, "2001:db8::1", NULL), 0, "IPv6 unaffected by IPv4");
+
+	/* Exclusions win over any listing, however specific. */
+	struct store_txn *t = store_begin(st, "test");
+	struct addr x = A("10.1.2.0/24"), y = A("10.1.2.3");
+	ok(store_exclude(t, &x, "customer range") == 0, "exclude a /24");
+	ok(store_commit(t) == 0, "commit the exclusion");
+	is_int(q(rd, "10.1.2.3", p), -1, "exclusion beats a listed /32");
+	is_str(p, "10.1.2.0/24", "hit names the exclusion");
+	is_int(q(rd, "10.1.3.1", NULL), 3, "outside the exclusion: /16");
+	t = store_begin(st, "test");
+	is_int(store_unexclude(t, &x, NULL), 1, "unexclude");
+	is_int(store_unexclude(t, &x, NULL), 0, "unexclude again: none");
+	is_int(store_unlist(t, &y, "gone"), 1, "unlist the /32");
+	is_int(store_unlist(t, &y, "gone"), 0, "unlist again: not listed");
+	ok(store_commit(t) == 0, "commit");
+	is_int(q(rd, "10.1.2.3", NULL), 3, "after unlist: the /16");
+
+	/* The whole address space: the store handles /0 like any prefix. */
+	static const char *const all[] = { "0.0.0.0/0=9", NULL };
+	ok(list_all(st, all) == 0, "list 0.0.0.0/0");
+	is_int(q(rd, "1.1.1.1", NULL), 9, "/0 covers everything");
+	is_int(q(rd, "10.1.2.3", NULL), 3, "longer prefixes still win");
+	t = store_begin(st, "test");
+	x = A("0.0.0.0/0");
+	is_int(store_unlist(t, &x, NULL), 1, "unlist /0");
+	ok(store_commit(t) == 0, "commit");
+	is_int(q(rd, "1.1.1.1", NULL), 0, "gone");
+
+	struct store_stats s;
+	ok(store_stats(rd, &s) == 0, "stats");
+	is_int(s.listings[0], 6, "six IPv4 listings counted");
+	is_int(s.exclusions[0], 0, "no exclusions counted");
+	is_int(s.by_kind[STORE_KIND_MANUAL], 6, "six manual listings");
+	is_int(s.records, 6, "one record per listing, freed ones gone");
+	store_reader_free(rd);
+	store_close(st);
+}
+
+static void
+test_ipv6(void)
+{
+	static const char *const v6[] = { "2001:db8::/32=2",
+	    "2001:db8:1::/48=3", "2001:db8:1::1=4", "::/0=5",
+	    "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff=6", "::=7", NULL };
+	struct store		*st = store_open(newdir(), STORE_CREATE, 0);
+	struct store_reader	*rd = store_reader_new(st);
+	struct store_txn	*t;
+	char			 p[ADDR_STRLEN];
+
+	ok(list_all(st, v6) == 0, "list IPv6 prefixes incl. ::/0 and /128");
+	is_int(q(rd, "2001:db8:1::1", p), 4, "/128 wins");
+	is_str(p, "2001:db8:1::1", "hit names the /128");
+	is_int(q(rd, "2001:db8:1::2", NULL), 3, "/48");
+	is_int(q(rd, "2001:db8:2::", NULL), 2, "/32");
+	is_int(q(rd, "2001:db9::", p), 5, "outside: ::/0");
+	is_str(p, "::/0", "hit names ::/0");
+	is_int(q(rd, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", NULL), 6,
+	    "all-ones /128");
+	is_int(q(rd, "::", NULL), 7, ":: /128");
+	is_int(q(rd, "10.0.0.1", NULL), 0, "IPv4 unaffected by ::/0");
+	t = store_begin(st, "test");
+	struct addr x = A("2001:db8:1::/64");
+	ok(store_exclude(t, &x, NULL) == 0, "exclude a /64");
+	ok(store_commit(t) == 0, "commit");
+	is_int(q(rd, "2001:db8:1::1", NULL), -1, "excluded /128");
+	is_int(q(rd, "2001:db8:1:1::1", NULL), 3, "next /64 still listed");
+	store_reader_free(rd);
+	store_close(st);
+}
+
+static void
+test_snapshots(void)
+{
+	static const char *const one[] = { "198.51.100.7=2", NULL };
+	struct store		*st = store_open(newdir(), STORE_CREATE, 0);
+	struct store_reader	*rd = store_reader_new(st);
+	struct store_reader	*held = store_reader_new(st);
+	struct store_txn	*t;
+	uint32_t		 s0 = store_serial(rd);
+
+	ok(s0 > 0, "serial starts above 0");
+	ok(store_reader_begin(held) == 0, "hold a snapshot");
+	t = store_begin(st, "test");
+	struct addr a = A("198.51.100.7");
+	struct store_listing l = L(2, STORE_KIND_MANUAL, "x");
+	ok(store_list(t, &a, &l) == 0, "list inside an open write txn");
+	is_int(q(rd, "198.51.100.7", NULL), 0, "uncommitted: not visible");
+	store_abort(t);
+	is_int(store_serial(rd), s0, "abort leaves the serial");
+	is_int(q(rd, "198.51.100.7", NULL), 0, "aborted: not visible");
+	ok(list_all(st, one) == 0, "list and commit");
+	is_int(q(rd, "198.51.100.7", NULL), 2, "next lookup sees it");
+	is_int(store_serial(rd), s0 + 1, "commit bumps the serial");
+	is_int(q(held, "198.51.100.7", NULL), 0, "held snapshot: old view");
+	store_reader_end(held);
+	is_int(q(held, "198.51.100.7", NULL), 2, "released: new view");
+
+#ifndef __SANITIZE_ADDRESS__
+	struct addr probe = A("198.51.100.7"), miss = A("198.51.100.8");
+	struct store_hit hit;
+	long before = allocs;
+	for (int i = 0; i < 1000; i++) {
+		store_lookup(rd, &probe, &hit);
+		store_lookup(rd, &miss, &hit);
+	}
+	is_int(allocs - before, 0, "2000 lookups allocate nothing");
+#endif
+	store_reader_free(held);
+	store_reader_free(rd);
+	store_close(st);
+}
+
+static struct store_import_entry
+E(const char *s, uint32_t rec, int excl)
+{
+	struct store_import_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.prefix = A(s);
+	e.record = rec;
+	e.exclude = excl;
+	return e;
+}
+
+static int
+import_n(struct store *st, struct store_import_entry *e, size_t n,
+    const struct store_listing *r, size_t nr)
+{
+	struct store_txn *t = store_begin(st, "test");
+
+	if (store_import(t, e, n, r, nr, "test import") == -1) {
+		store_abort(t);
+		return -1;
+	}
+	return store_commit(t);
+}
+
+static void
+test_import(void)
+{
+	struct store		*st = store_open(newdir(), STORE_CREATE, 0);
+	struct store_reader	*rd = store_reader_new(st);
+	struct store_listing	 r[3];
+	struct store_stats	 s;
+	struct store_import_entry *e;
+	size_t			 n = 20000;
+	char			 buf[64];
+
+	r[0] = L(2, STORE_KIND_IMPORT, "first");
+	r[1] = L(3, STORE_KIND_IMPORT, "second");
+	r[2] = L(0, STORE_KIND_EXCLUSION, "");
+	r[2].code = 0;
+	e = calloc(n, sizeof(*e));
+	/* Shuffled input, a duplicate (later wins), an exclusion, IPv6. */
+	for (size_t i = 0; i < n - 3; i++) {
+		size_t k = (i * 7919) % (n - 3);
+		snprintf(buf, sizeof(buf), "10.%zu.%zu.%zu", k >> 16,
+		    (k >> 8) & 255, k & 255);
+		e[i] = E(buf, 0, 0);
+	}
+	e[n - 3] = E("10.0.0.5", 1, 0);
+	e[n - 2] = E("10.0.0.6", 2, 1);
+	e[n - 1] = E("2001:db8::/64", 1, 0);
+	ok(import_n(st, e, n, r, 3) == 0, "bulk import into an empty store");
+	is_int(q(rd, "10.0.0.4", NULL), 2, "imported address");
+	is_int(q(rd, "10.0.0.5", NULL), 3, "later duplicate wins");
+	is_int(q(rd, "10.0.0.6", NULL), -1, "imported exclusion");
+	is_int(q(rd, "10.0.78.28", NULL), 2, "last imported address");
+	is_int(q(rd, "10.0.78.29", NULL), 0, "one past it: not listed");
+	is_int(q(rd, "2001:db8::99", NULL), 3, "imported IPv6 /64");
+	ok(store_stats(rd, &s) == 0, "stats");
+	is_int(s.listings[0], n - 3, "IPv4 count (duplicate counted once)");
+	is_int(s.listings[1], 1, "IPv6 count");
+	is_int(s.exclusions[0], 1, "exclusion count");
+	is_int(s.by_kind[STORE_KIND_IMPORT], n - 2, "kind count");
+	is_int(s.records, 3, "three shared records");
+	ok(s.listing_pages[0] * s.page_size < s.listings[0] * 26,
+	    "appended pages are full: %.1f bytes per IPv4 listing",
+	    (double)s.listing_pages[0] * s.page_size / s.listings[0]);
+
+	/* A small import into the middle: put one by one. */
+	struct store_import_entry few[2] = { E("10.0.0.4", 1, 0),
+	    E("10.0.0.1/32", 1, 0) };
+	ok(import_n(st, few, 2, r, 3) == 0, "small import into the middle");
+	is_int(q(rd, "10.0.0.4", NULL), 3, "replaced by the small import");
+	ok(store_stats(rd, &s) == 0, "stats");
+	is_int(s.listings[0], n - 3, "replacement does not add");
+	is_int(s.records, 4, "a new record for the small import");
+
+	/* A large import overlapping the table: rebuilt, still counted. */
+	for (size_t i = 0; i < n / 2 - 2; i++) {
+		snprintf(buf, sizeof(buf), "10.0.%zu.%zu", (i * 2) >> 8,
+		    (i * 2) & 255);
+		e[i] = E(buf, 1, 0);
+	}
+	ok(import_n(st, e, n / 2 - 2, r, 3) == 0, "large overlapping import");
+	is_int(q(rd, "10.0.0.2", NULL), 3, "overlap replaced");
+	is_int(q(rd, "10.0.0.3", NULL), 2, "old neighbour kept");
+	is_int(q(rd, "10.0.0.6", NULL), -1, "exclusion kept");
+	ok(store_stats(rd, &s) == 0, "stats");
+	is_int(s.listings[0], n - 3, "count unchanged by overlap");
+	is_int(s.by_kind[STORE_KIND_IMPORT], n - 2, "kind count unchanged");
+	ok(s.listing_pages[0] * s.page_size < s.listings[0] * 26,
+	    "rebuilt pages are full: %.1f bytes per IPv4 listing",
+	    (double)s.listing_pages[0] * s.page_size / s.listings[0]);
+
+	/* A bad record index is refused and changes nothing. */
+	struct store_import_entry bad = E("10.9.9.9", 7, 0);
+	uint32_t serial = store_serial(rd);
+	ok(import_n(st, &bad, 1, r, 3) == -1, "bad record index refused");
+	is_int(store_serial(rd), serial, "nothing committed");
+	free(e);
+	store_reader_free(rd);
+	store_close(st);
+}
+
+static int
+count_audit(const struct store_audit *au, void *arg)
+{
+	char (*acts)[16] = arg;
+
+	snprintf(acts[au->seq % 8], 16, "%s", store_action_name(au->action));
+	return 0;
+}
+
+static int
+collect_probe(const struct store_probe *p, void *arg)
+{
+	char	*out = arg, buf[ADDR_STRLEN];
+
+	strcat(out, addr_format(&p->addr, buf));
+	strcat(out, " ");
+	return 0;
+}
+
+static void
+test_audit_queue_evidence(void)
+{
+	struct store		*st = store_open(newdir(), STORE_CREATE, 0);
+	struct store_reader	*rd = store_reader_new(st);
+	struct store_txn	*t = store_begin(st, "tester");
+	struct store_listing	 l = L(2, STORE_KIND_RELAY, "relay");
+	struct addr		 a = A("203.0.113.9"), net = A("203.0.113.0/24");
+	char			 acts[8][16], order[256] = "", buf[64];
+	size_t			 len;
+	uint64_t		 ev;
+
+	memset(acts, 0, sizeof(acts));
+	ok(store_evidence_put(t, "transcript", 10, &ev) == 0, "evidence");
+	l.evidence = ev;
+	ok(store_list(t, &net, &l) == 0, "list a /24");
+	ok(store_list(t, &a, &l) == 0, "list a /32");
+	ok(store_unlist(t, &a, "clean retest") == 1, "unlist the /32");
+	ok(store_audit_add(t, STORE_AUDIT_PROBE, &a, 0, "clean") == 0,
+	    "audit a probe");
+	ok(store_commit(t) == 0, "commit");
+	is_int(store_history(rd, &a, count_audit, acts), 4,
+	    "history of the address includes its /24");
+	is_str(acts[1], "list", "first: the /24 listed");
+	is_str(acts[3], "unlist", "third: the /32 unlisted");
+	is_str(acts[4], "probe", "fourth: the probe");
+	is_int(store_history(rd, &net, count_audit, acts), 1,
+	    "history of the /24 alone");
+	ok(store_evidence(rd, ev, buf, sizeof(buf), &len) == 1 && len == 10 &&
+	    memcmp(buf, "transcript", 10) == 0, "evidence reads back");
+	is_int(store_evidence(rd, ev + 1, buf, sizeof(buf), &len), 0,
+	    "no such evidence");
+
+	struct store_probe p;
+	memset(&p, 0, sizeof(p));
+	t = store_begin(st, "tester");
+	p.addr = A("198.51.100.2");
+	p.due = 300;
+	p.reason = STORE_PROBE_SUBMIT;
+	ok(store_queue_put(t, &p) == 0, "queue one");
+	p.addr = A("198.51.100.1");
+	p.due = 200;
+	ok(store_queue_put(t, &p) == 0, "queue another, due earlier");
+	p.due = 100;
+	p.reason = STORE_PROBE_DELIST;
+	ok(store_queue_put(t, &p) == 0, "requeue it, earlier still");
+	ok(store_commit(t) == 0, "commit");
+	store_queue_walk(rd, collect_probe, order);
+	is_str(order, "198.51.100.1 198.51.100.2 ", "due order, no dup");
+	ok(store_queue_get(rd, &p.addr, &p) == 1 && p.due == 100 &&
+	    p.reason == STORE_PROBE_DELIST, "requeue replaced the entry");
+	t = store_begin(st, "tester");
+	is_int(store_queue_del(t, &p.addr), 1, "dequeue");
+	is_int(store_queue_del(t, &p.addr), 0, "dequeue again: none");
+	ok(store_commit(t) == 0, "commit");
+	struct store_stats s;
+	store_stats(rd, &s);
+	is_int(s.queued, 1, "one left queued");
+	store_reader_free(rd);
+	store_close(st);
+}
+
+static void
+test_open_errors(void)
+{
+	char		*dir = newdir();
+	struct store	*st;
+	char		 path[300];
+	FILE		*fp;
+
+	ok(store_open(dir, 0, 0) == NULL, "no store: open fails");
+	ok(store_open(dir, STORE_RDONLY, 0) == NULL, "read-only too");
+	mkdir(dir, 0755);
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	fp = fopen(path, "w");
+	fputs("this is not an LMDB file, not at all, no", fp);
+	fclose(fp);
+	ok(store_open(dir, 0, 0) == NULL, "garbage data.mdb refused");
+	st = store_open(newdir(), STORE_CREATE, 0);
+	ok(st != NULL, "create");
+	store_close(st);
+	snprintf(path, sizeof(path), "%s/s%d", tmpdir, dirs);
+	st = store_open(path, STORE_RDONLY, 0);
+	ok(st != NULL, "reopen read-only");
+	ok(store_begin(st, "x") == NULL, "no writing through read-only");
+	store_close(st);
+	st = store_open(path, STORE_CREATE, 0);
+	ok(st != NULL, "create over an existing store keeps it");
+	store_close(st);
+}
+
+/*
+ * A child commits numbered listings as fast as it can and reports each
+ * commit on a pipe; the parent kills it with SIGKILL mid-stream, then
+ * reopens the store and checks that every reported commit is there and the
+ * counters match the contents.
+ */
+static void
+test_kill9(void)
+{
+	char		*dir = newdir();
+	struct store	*st = store_open(dir, STORE_CREATE, 0);
+	int		 fds[2];
+	pid_t		 pid;
+	uint32_t	 n, last = 0;
+
+	store_close(st);
+	if (pipe(fds) == -1)
+		abort();
+	if ((pid = fork()) == 0) {
+		close(fds[0]);
+		st = store_open(dir, 0, 0);
+		for (uint32_t i = 1;; i++) {
+			struct store_txn *t = store_begin(st, "child");
+			struct store_listing l = L(2, STORE_KIND_RELAY, "k");
+			for (uint32_t j = 0; j < 50; j++) {
+				struct addr a = { ADDR_V4, 32, { 0 } };
+				uint32_t v = i * 50 + j;
+				a.bytes[0] = 20 + (v >> 24);
+				a.bytes[1] = v >> 16;
+				a.bytes[2] = v >> 8;
+				a.bytes[3] = v;
+				store_list(t, &a, &l);
+			}
+			if (store_commit(t) == 0 &&
+			    write(fds[1], &i, sizeof(i)) != sizeof(i))
+				_exit(1);
+		}
+	}
+	close(fds[1]);
+	while (read(fds[0], &n, sizeof(n)) == sizeof(n)) {
+		last = n;
+		if (n >= 40)
+			break;
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	while (read(fds[0], &n, sizeof(n)) == sizeof(n))
+		last = n;
+	close(fds[0]);
+	ok(last >= 40, "child committed %u batches before SIGKILL", last);
+	st = store_open(dir, 0, 0);
+	ok(st != NULL, "store opens after kill -9");
+	struct store_reader *rd = store_reader_new(st);
+	struct store_stats s;
+	int missing = 0;
+	for (uint32_t v = 50; v < (last + 1) * 50; v++) {
+		char buf[32];
+		snprintf(buf, sizeof(buf), "%u.%u.%u.%u", 20 + (v >> 24),
+		    (v >> 16) & 255, (v >> 8) & 255, v & 255);
+		if (q(rd, buf, NULL) != 2)
+			missing++;
+	}
+	is_int(missing, 0, "every reported commit survived");
+	store_stats(rd, &s);
+	ok(s.listings[0] >= (uint64_t)last * 50 &&
+	    s.listings[0] % 50 == 0, "whole batches only: %llu listings",
+	    (unsigned long long)s.listings[0]);
+	is_int(s.by_kind[STORE_KIND_RELAY], s.listings[0],
+	    "counters match the contents");
+	/* The store takes writes again (the dead writer's lock is gone). */
+	struct store_txn *t = store_begin(st, "after");
+	struct addr a = A("192.0.2.1");
+	struct store_listing l = L(2, STORE_KIND_MANUAL, "after");
+	ok(t && store_list(t, &a, &l) == 0 && store_commit(t) == 0,
+	    "writable after kill -9");
+	store_reader_free(rd);
+	store_close(st);
+}
+
+int
+main(void)
+{
+	char cmd[300];
+
+	log_init("test_store", 0);
+	if (mkdtemp(tmpdir) == NULL)
+		abort();
+	test_prefixes();
+	test_ipv6();
+	test_snapshots();
+	test_import();
+	test_audit_queue_evidence();
+	test_open_errors();
+	test_kill9();
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", tmpdir);
+	return tap_done();
+}
