@@ -19,7 +19,7 @@ ASANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 
 # Code shared by the programs (the store is the only part that knows LMDB).
 LIB	 = dnsbl/log.c dnsbl/addr.c dnsbl/store.c dnsbl/config.c \
-	   dnsbl/import.c dnsbl/store_bulk.c
+	   dnsbl/import.c dnsbl/store_bulk.c dnsbl/store_table.c
 PROGS	 = dnsbl/dnsblctl
 UNIT	 = test_addr test_store test_import test_config
 BENCH	 = store_bench
@@ -31,7 +31,7 @@ UNIT_ASAN = $(UNIT:%=build/asan/tests/unit/%)
 
 BUILD_DEPS = gcc make pkg-config libldns-dev liblmdb-dev libevent-dev \
 	   libjansson-dev libinih-dev
-TEST_DEPS = perl lmdb-utils dnsutils knot-dnsutils clang libclang-rt-14-dev
+TEST_DEPS = perl bc util-linux lmdb-utils dnsutils knot-dnsutils clang libclang-rt-14-dev
 BENCH_DEPS = dnsperf rbldnsd
 
 .SECONDARY:
@@ -105,7 +105,7 @@ bench: deps all build/rel/tests/bench/store_bench
 # libFuzzer harnesses for every parser; FUZZ_SECONDS each (default 60).
 FUZZ_SECONDS ?= 60
 FUZZERS	 = fuzz_addr fuzz_import
-FUZZ_SRCS = dnsbl/log.c dnsbl/addr.c dnsbl/import.c dnsbl/store_bulk.c
+FUZZ_SRCS = dnsbl/log.c dnsbl/addr.c dnsbl/import.c dnsbl/store_bulk.c dnsbl/store_table.c
 fuzz: deps
 	@mkdir -p build/fuzz
 	for f in $(FUZZERS); do \

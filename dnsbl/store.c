@@ -37,6 +37,8 @@ struct store_reader {
 	int		 active;	/* renewed, holds a snapshot */
 	int		 held;		/* by store_reader_begin */
 	size_t		 txnid;		/* snapshot the cache below is for */
+	MDB_cursor	*cur[4];	/* per prefix table, renewed lazily */
+	int		 cur_ok[4];	/* cur[i] belongs to this snapshot */
 	uint32_t	 serial;
 	struct plenset	 plens[4];
 };
@@ -45,10 +47,10 @@ static const struct {
 	const char	*name;
 	unsigned int	 flags;
 } dbdefs[DB_COUNT] = {
-	[DB_LIST4] = { "list4", 0 },
-	[DB_LIST6] = { "list6", 0 },
-	[DB_EXCL4] = { "excl4", 0 },
-	[DB_EXCL6] = { "excl6", 0 },
+	[DB_LIST4] = { "list4", MDB_DUPSORT | MDB_DUPFIXED },
+	[DB_LIST6] = { "list6", MDB_DUPSORT | MDB_DUPFIXED },
+	[DB_EXCL4] = { "excl4", MDB_DUPSORT | MDB_DUPFIXED },
+	[DB_EXCL6] = { "excl6", MDB_DUPSORT | MDB_DUPFIXED },
 	[DB_META] = { "meta", 0 },
 	[DB_RECORDS] = { "records", MDB_INTEGERKEY },
 	[DB_EVIDENCE] = { "evidence", MDB_INTEGERKEY },
@@ -82,9 +84,6 @@ static void	idx_key(const struct addr *, uint8_t *);
 static void	be64(uint8_t *, uint64_t);
 static uint64_t	get_be64(const uint8_t *);
 static int	apply_deltas(struct store_txn *);
-static int	table_put(struct store_txn *, int, const struct addr *,
-		    uint32_t, uint32_t, int);
-static int	table_del(struct store_txn *, int, const struct addr *);
 static void	decode_record(const MDB_val *, struct store_listing *);
 static void	decode_audit(uint64_t, const MDB_val *, struct store_audit *);
 static void	decode_queue(const uint8_t *, const MDB_val *,
@@ -121,25 +120,6 @@ store_kind_parse(const char *s)
 }
 
 /* --- Keys ------------------------------------------------------------ */
-
-size_t
-store_key(const struct addr *a, uint8_t *key)
-{
-	size_t	len = addr_len(a);
-
-	memcpy(key, a->bytes, len);
-	key[len] = a->plen;
-	return len + 1;
-}
-
-void
-store_key_addr(const uint8_t *key, size_t len, struct addr *a)
-{
-	memset(a, 0, sizeof(*a));
-	a->family = len == 5 ? ADDR_V4 : ADDR_V6;
-	memcpy(a->bytes, key, len - 1);
-	a->plen = key[len - 1];
-}
 
 static void
 idx_key(const struct addr *a, uint8_t *key)
@@ -393,6 +373,9 @@ store_reader_free(struct store_reader *rd)
 {
 	if (rd == NULL)
 		return;
+	for (int t = 0; t < 4; t++)
+		if (rd->cur[t] != NULL)
+			mdb_cursor_close(rd->cur[t]);
 	mdb_txn_abort(rd->txn);
 	free(rd);
 }
@@ -438,6 +421,7 @@ reader_release(struct store_reader *rd)
 	if (rd->active && !rd->held) {
 		mdb_txn_reset(rd->txn);
 		rd->active = 0;
+		memset(rd->cur_ok, 0, sizeof(rd->cur_ok));
 	}
 }
 
@@ -457,40 +441,58 @@ store_reader_end(struct store_reader *rd)
 	reader_release(rd);
 }
 
+/* The reader's cursor on table t, bound to the current snapshot. */
+static MDB_cursor *
+reader_cursor(struct store_reader *rd, int t)
+{
+	int rc;
+
+	if (rd->cur_ok[t])
+		return rd->cur[t];
+	if (rd->cur[t] == NULL)
+		rc = mdb_cursor_open(rd->txn, rd->st->dbi[t], &rd->cur[t]);
+	else
+		rc = mdb_cursor_renew(rd->txn, rd->cur[t]);
+	if (rc != 0) {
+		log_warnx("store lookup: %s", mdb_strerror(rc));
+		return NULL;
+	}
+	rd->cur_ok[t] = 1;
+	return rd->cur[t];
+}
+
 static int
 lookup_table(struct store_reader *rd, int t, const struct addr *a,
     struct store_hit *hit)
 {
 	const struct plenset	*ps = &rd->plens[t];
-	uint8_t			 key[KEY_MAX];
-	size_t			 alen = addr_len(a);
+	MDB_cursor		*c;
+	struct addr		 p = *a;
 	struct entry_val	 ev;
-	MDB_val			 k = { alen + 1, key }, v;
+	size_t			 alen = addr_len(a);
 	int			 rc;
 
-	memcpy(key, a->bytes, alen);
+	if (ps->n == 0)
+		return 0;
+	if ((c = reader_cursor(rd, t)) == NULL)
+		return -1;
 	for (int i = 0; i < ps->n; i++) {
-		int p = ps->p[i];
-		if (p > a->plen)
+		int len = ps->p[i];
+		if (len > a->plen)
 			continue;
 		/* Descending lengths: each mask narrows the last one. */
-		for (size_t b = p / 8; b < alen; b++)
-			key[b] &= b == (size_t)p / 8 ?
-			    (uint8_t)(0xff00 >> (p % 8)) : 0;
-		key[alen] = p;
-		rc = mdb_get(rd->txn, rd->st->dbi[DB_LIST4 + t], &k, &v);
+		for (size_t b = len / 8; b < alen; b++)
+			p.bytes[b] &= b == (size_t)len / 8 ?
+			    (uint8_t)(0xff00 >> (len % 8)) : 0;
+		p.plen = len;
+		rc = table_seek(c, &p, &ev);
 		if (rc == MDB_NOTFOUND)
 			continue;
-		if (rc != 0 || v.mv_size != sizeof(ev)) {
-			log_warnx("store lookup: %s", rc ? mdb_strerror(rc) :
-			    "bad entry size");
+		if (rc != 0) {
+			log_warnx("store lookup: %s", mdb_strerror(rc));
 			return -1;
 		}
-		memcpy(&ev, v.mv_data, sizeof(ev));
-		hit->prefix.family = a->family;
-		hit->prefix.plen = p;
-		memset(hit->prefix.bytes, 0, sizeof(hit->prefix.bytes));
-		memcpy(hit->prefix.bytes, key, alen);
+		hit->prefix = p;
 		hit->code = ev.code;
 		hit->record = ev.record;
 		return 1;
@@ -622,8 +624,7 @@ store_walk(struct store_reader *rd, int excluded,
 		}
 		for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
 		    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-			store_key_addr(k.mv_data, k.mv_size, &a);
-			memcpy(&ev, v.mv_data, sizeof(ev));
+			table_item_decode(*(uint8_t *)k.mv_data, &v, &a, &ev);
 			if ((ret = fn(&a, ev.code, ev.record, arg)) != 0)
 				break;
 		}
@@ -924,9 +925,6 @@ store_stats(struct store_reader *rd, struct store_stats *s)
 	for (int f = 0; f < 2; f++) {
 		s->listings[f] = m.count[f];
 		s->exclusions[f] = m.count[2 + f];
-		mdb_stat(rd->txn, rd->st->dbi[DB_LIST4 + f], &ms);
-		s->listing_pages[f] = ms.ms_branch_pages + ms.ms_leaf_pages +
-		    ms.ms_overflow_pages;
 	}
 	for (int k = 0; k < STORE_KIND_MAX; k++)
 		s->by_kind[k] = m.by_kind[k];
@@ -1157,66 +1155,6 @@ store_count(struct store_txn *t, int table, int plen, int delta)
 	t->meta.plens[table][plen] += delta;
 }
 
-/*
- * Puts one prefix table entry, keeping counters and reference counts:
- * the old entry's record loses a reference, the new one gains one.
- */
-static int
-table_put(struct store_txn *t, int table, const struct addr *p,
-    uint32_t code, uint32_t record, int kind)
-{
-	uint8_t			key[KEY_MAX];
-	MDB_val			k = { store_key(p, key), key }, v;
-	struct entry_val	ev = { code, record }, old;
-	int			rc, oldkind;
-
-	rc = mdb_get(t->txn, t->st->dbi[table], &k, &v);
-	if (rc == 0) {
-		memcpy(&old, v.mv_data, sizeof(old));
-		oldkind = store_record_kind(t->txn, t->st, old.record);
-		if (oldkind == -1 || store_ref(t, old.record, -1) == -1)
-			return -1;
-		if (!TABLE_IS_EXCL(table))
-			t->meta.by_kind[oldkind]--;
-	} else if (rc == MDB_NOTFOUND)
-		store_count(t, table, p->plen, 1);
-	else
-		return store_fail(t, "get", rc);
-	v.mv_size = sizeof(ev);
-	v.mv_data = &ev;
-	if ((rc = mdb_put(t->txn, t->st->dbi[table], &k, &v, 0)) != 0)
-		return store_fail(t, "put", rc);
-	if (!TABLE_IS_EXCL(table))
-		t->meta.by_kind[kind]++;
-	return store_ref(t, record, 1);
-}
-
-static int
-table_del(struct store_txn *t, int table, const struct addr *p)
-{
-	uint8_t			key[KEY_MAX];
-	MDB_val			k = { store_key(p, key), key }, v;
-	struct entry_val	old;
-	int			rc, kind;
-
-	rc = mdb_get(t->txn, t->st->dbi[table], &k, &v);
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc != 0)
-		return store_fail(t, "get", rc);
-	memcpy(&old, v.mv_data, sizeof(old));
-	if ((kind = store_record_kind(t->txn, t->st, old.record)) == -1)
-		return -1;
-	if ((rc = mdb_del(t->txn, t->st->dbi[table], &k, NULL)) != 0)
-		return store_fail(t, "del", rc);
-	store_count(t, table, p->plen, -1);
-	if (!TABLE_IS_EXCL(table))
-		t->meta.by_kind[kind]--;
-	if (store_ref(t, old.record, -1) == -1)
-		return -1;
-	return 1;
-}
-
 static int
 valid_prefix(const struct addr *p)
 {
@@ -1299,17 +1237,20 @@ int
 store_txn_get(struct store_txn *t, const struct addr *p,
     struct store_listing *out)
 {
-	uint8_t			key[KEY_MAX];
-	MDB_val			k = { store_key(p, key), key }, v;
-	struct entry_val	ev;
-	int			rc;
+	MDB_cursor		*c;
+	MDB_val			 v;
+	struct entry_val	 ev;
+	int			 rc;
 
-	rc = mdb_get(t->txn, t->st->dbi[TABLE(0, p->family)], &k, &v);
+	if ((rc = mdb_cursor_open(t->txn, t->st->dbi[TABLE(0, p->family)],
+	    &c)) != 0)
+		return store_fail(t, "get", rc);
+	rc = table_seek(c, p, &ev);
+	mdb_cursor_close(c);
 	if (rc == MDB_NOTFOUND)
 		return 0;
 	if (rc != 0)
 		return store_fail(t, "get", rc);
-	memcpy(&ev, v.mv_data, sizeof(ev));
 	if ((rc = get_record(t->txn, t->st, ev.record, &v)) != 1)
 		return rc;
 	decode_record(&v, out);

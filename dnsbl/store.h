@@ -121,7 +121,6 @@ struct store_stats {
 	uint64_t	pages_used;	/* in use now, excluding free pages */
 	uint64_t	pages_free;
 	uint64_t	file_bytes;	/* size of data.mdb */
-	uint64_t	listing_pages[2];	/* pages of the listing tables */
 };
 
 struct store;
@@ -182,7 +181,7 @@ uint32_t store_serial(struct store_reader *);
 
 /*
  * Calls fn for every listing (excluded == 0) or exclusion (excluded == 1),
- * IPv4 then IPv6, in address order.  fn returns 0 to go on, anything else
+ * IPv4 then IPv6, by prefix length and then address.  fn returns 0 to go on, anything else
  * to stop (which store_walk then returns).  Returns 0 or -1 on error.
  */
 int	store_walk(struct store_reader *, int excluded,

@@ -19,10 +19,17 @@ enum {
 	DB_COUNT
 };
 
-/* Prefix tables: index 0..3 as above, for (exclusion, family). */
-#define TABLE(excl, fam)	((excl) ? 2 : 0) + ((fam) == ADDR_V6 ? 1 : 0)
+/*
+ * Prefix tables: index 0..3 as above, for (exclusion, family).  Each is a
+ * DUPSORT|DUPFIXED table: the key is the prefix length (one byte), the
+ * sorted duplicates are fixed-size items (address bytes in network order,
+ * then code and record id in host order).  LMDB packs fixed-size
+ * duplicates into LEAF2 pages, plain arrays without per-item headers:
+ * 12 bytes per IPv4 entry, and a binary search over contiguous memory.
+ */
+#define TABLE(excl, fam)	(((excl) ? 2 : 0) + ((fam) == ADDR_V6 ? 1 : 0))
 #define TABLE_IS_EXCL(t)	((t) >= 2)
-#define KEY_MAX			17	/* 16 address bytes and the length */
+#define ITEM_MAX		24	/* 16 address bytes, code, record */
 
 /* The single value under key "meta": schema, serial, counters. */
 struct meta {
@@ -39,7 +46,7 @@ struct meta {
 	uint32_t	plens[4][129];		/* entries per prefix length */
 };
 
-/* Value of a prefix table entry. */
+/* The code and record of a prefix table item. */
 struct entry_val {
 	uint32_t	code;
 	uint32_t	record;
@@ -104,9 +111,17 @@ struct store_txn {
 	size_t		 ndeltas, capdeltas;
 };
 
+/* store_table.c: items of the prefix tables */
+size_t	table_item(const struct addr *, const struct entry_val *,
+	    uint8_t *item);
+void	table_item_decode(uint8_t plen, const MDB_val *, struct addr *,
+	    struct entry_val *);
+int	table_seek(MDB_cursor *, const struct addr *, struct entry_val *);
+int	table_put(struct store_txn *, int table, const struct addr *,
+	    uint32_t code, uint32_t record, int kind);
+int	table_del(struct store_txn *, int table, const struct addr *);
+
 /* store.c */
-size_t	store_key(const struct addr *, uint8_t *key);
-void	store_key_addr(const uint8_t *key, size_t len, struct addr *);
 int	store_record_new(struct store_txn *, const struct store_listing *,
 	    uint32_t *id);
 int	store_record_kind(MDB_txn *, struct store *, uint32_t id);
