@@ -19,7 +19,8 @@ ASANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 
 # Code shared by the programs (the store is the only part that knows LMDB).
 LIB	 = dnsbl/log.c dnsbl/addr.c dnsbl/store.c dnsbl/config.c \
-	   dnsbl/import.c dnsbl/store_bulk.c dnsbl/store_table.c
+	   dnsbl/import.c dnsbl/store_bulk.c dnsbl/store_table.c \
+	   dnsbl/store_read.c dnsbl/store_write.c
 PROGS	 = dnsbl/dnsblctl
 UNIT	 = test_addr test_store test_import test_config
 BENCH	 = store_bench
@@ -105,7 +106,8 @@ bench: deps all build/rel/tests/bench/store_bench
 # libFuzzer harnesses for every parser; FUZZ_SECONDS each (default 60).
 FUZZ_SECONDS ?= 60
 FUZZERS	 = fuzz_addr fuzz_import
-FUZZ_SRCS = dnsbl/log.c dnsbl/addr.c dnsbl/import.c dnsbl/store_bulk.c dnsbl/store_table.c
+FUZZ_SRCS = dnsbl/log.c dnsbl/addr.c dnsbl/import.c dnsbl/store_bulk.c dnsbl/store_table.c \
+	   dnsbl/store_read.c dnsbl/store_write.c
 fuzz: deps
 	@mkdir -p build/fuzz
 	for f in $(FUZZERS); do \

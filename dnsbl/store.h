@@ -181,8 +181,8 @@ uint32_t store_serial(struct store_reader *);
 
 /*
  * Calls fn for every listing (excluded == 0) or exclusion (excluded == 1),
- * IPv4 then IPv6, by prefix length and then address.  fn returns 0 to go on, anything else
- * to stop (which store_walk then returns).  Returns 0 or -1 on error.
+ * IPv4 then IPv6, by prefix length and then address.  fn returns 0 to go
+ * on, anything else to stop (which store_walk then returns).  Returns 0 or -1 on error.
  */
 int	store_walk(struct store_reader *, int excluded,
 	    int (*fn)(const struct addr *, uint32_t code, uint32_t record,

@@ -1,15 +1,13 @@
 /*
  * store_bulk.c -- bulk import into the store
  *
- * A bulk import writes each (table, prefix length) group as one sorted run
- * of duplicates.  LMDB fills a page completely only when items arrive in
- * order with MDB_APPENDDUP (a normal split leaves both halves half full),
- * so: a group whose items all sort after the last item of that length is
- * appended; a small group going into a large one is put item by item (the
- * few half-full pages do not matter); anything else rebuilds the group,
- * merging the old items with the new ones in memory and appending the
- * result in place of the old.  All of it happens in the caller's write
- * transaction, so readers see the old table or the new one, never a mix.
+ * The entries are split by prefix table, sorted by (length, address, input
+ * order) and reduced to the last entry per prefix.  Sorted this way the
+ * entries of one bucket (store_table.c) are adjacent, so each bucket the
+ * import touches is read once, merged with its new items (a new item
+ * replaces an old one with the same prefix) and written once.  All of it
+ * happens in the caller's write transaction: readers see the old tables or
+ * the new ones, never a mix.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,33 +15,31 @@
 #include "log.h"
 #include "store_int.h"
 
-/* One item on its way into a table. */
+/* One entry on its way into a table. */
 struct kv {
-	uint8_t		plen;
-	uint8_t		len;		/* item bytes */
-	uint8_t		isnew;		/* from the import, not the table */
-	uint8_t		item[ITEM_MAX];
-	uint32_t	order;		/* input position: later wins */
+	struct addr		prefix;
+	struct entry_val	ev;
+	uint32_t		order;		/* input position: later wins */
 };
 
-struct group {
+/* Counting while merging: the kind of the last record seen is cached. */
+struct merge {
 	struct store_txn	*t;
 	int			 table;
-	MDB_cursor		*c;
-	uint8_t			 plen;
-	size_t			 alen;	/* address bytes of an item */
+	size_t			 isize, alen;
+	uint8_t			*buf;		/* merged items */
+	size_t			 cap;
+	uint32_t		 lastrec;
+	int			 lastkind;
 };
 
 static int	kv_cmp(const void *, const void *);
-static int	write_group(struct group *, struct kv *, size_t);
-static int	append_run(struct group *, const struct kv *, size_t, int);
-static int	put_each(struct group *, const struct kv *, size_t);
-static int	rebuild(struct group *, const struct kv *, size_t, size_t);
-static int	kind_add(struct group *, const uint8_t *, int);
-static int	account(struct group *, const struct kv *);
 static int	prepare(struct store_import_entry *, size_t,
 		    const struct store_listing *, size_t, struct kv **,
 		    size_t *, uint32_t *);
+static int	same_bucket(const struct kv *, const struct kv *);
+static int	merge_bucket(struct merge *, const struct kv *, size_t);
+static int	kind_add(struct merge *, uint32_t, int);
 
 static int
 kv_cmp(const void *a, const void *b)
@@ -51,38 +47,27 @@ kv_cmp(const void *a, const void *b)
 	const struct kv	*x = a, *y = b;
 	int		 c;
 
-	if (x->plen != y->plen)
-		return x->plen < y->plen ? -1 : 1;
-	/* Address bytes only: code and record must not order equal keys. */
-	if ((c = memcmp(x->item, y->item, x->len - 8)) != 0)
+	if (x->prefix.plen != y->prefix.plen)
+		return x->prefix.plen < y->prefix.plen ? -1 : 1;
+	if ((c = memcmp(x->prefix.bytes, y->prefix.bytes,
+	    sizeof(x->prefix.bytes))) != 0)
 		return c;
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
-/* The record id inside an item (it follows the address and the code). */
-static uint32_t
-item_record(const uint8_t *item, size_t alen)
+static int
+same_bucket(const struct kv *a, const struct kv *b)
 {
-	struct entry_val ev;
+	uint8_t ka[KEY_MAX], kb[KEY_MAX];
+	size_t	la = table_key(&a->prefix, ka), lb = table_key(&b->prefix, kb);
 
-	memcpy(&ev, item + alen, sizeof(ev));
-	return ev.record;
-}
-
-static void
-item_set_record(uint8_t *item, size_t alen, uint32_t record)
-{
-	struct entry_val ev;
-
-	memcpy(&ev, item + alen, sizeof(ev));
-	ev.record = record;
-	memcpy(item + alen, &ev, sizeof(ev));
+	return la == lb && memcmp(ka, kb, la) == 0;
 }
 
 /*
- * Splits the entries into the four tables, sorts each by (length, address,
- * input order), keeps the last entry per prefix and counts record uses.
- * Record ids in the items are still indexes into recs.
+ * Splits the entries into the four tables, sorts each, keeps the last entry
+ * per prefix and counts record uses.  Record ids are still indexes into
+ * recs.
  */
 static int
 prepare(struct store_import_entry *e, size_t n,
@@ -92,17 +77,14 @@ prepare(struct store_import_entry *e, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		int tb = TABLE(e[i].exclude, e[i].prefix.family);
 		struct kv *k = &kv[tb][nkv[tb]++];
-		struct entry_val ev;
 		if (e[i].record >= nrecs || (!e[i].exclude &&
 		    (recs[e[i].record].code >> 24) != 127)) {
 			log_warnx("store_import: entry %zu: bad record", i);
 			return -1;
 		}
-		ev.code = e[i].exclude ? 0 : recs[e[i].record].code;
-		ev.record = e[i].record;
-		k->plen = e[i].prefix.plen;
-		k->len = table_item(&e[i].prefix, &ev, k->item);
-		k->isnew = 1;
+		k->prefix = e[i].prefix;
+		k->ev.code = e[i].exclude ? 0 : recs[e[i].record].code;
+		k->ev.record = e[i].record;
 		k->order = (uint32_t)i;
 	}
 	for (int tb = 0; tb < 4; tb++) {
@@ -111,11 +93,12 @@ prepare(struct store_import_entry *e, size_t n,
 			qsort(kv[tb], nkv[tb], sizeof(struct kv), kv_cmp);
 		for (size_t i = 0; i < nkv[tb]; i++) {
 			struct kv *k = &kv[tb][i];
-			if (i + 1 < nkv[tb] && k->plen == k[1].plen &&
-			    memcmp(k->item, k[1].item, k->len - 8) == 0)
+			if (i + 1 < nkv[tb] && k->prefix.plen ==
+			    k[1].prefix.plen && memcmp(k->prefix.bytes,
+			    k[1].prefix.bytes, sizeof(k->prefix.bytes)) == 0)
 				continue;
 			kv[tb][out++] = *k;
-			uses[item_record(k->item, k->len - 8)]++;
+			uses[k->ev.record]++;
 		}
 		nkv[tb] = out;
 	}
@@ -129,8 +112,10 @@ store_import(struct store_txn *t, struct store_import_entry *e, size_t n,
 	struct kv	*kv[4] = { NULL, NULL, NULL, NULL };
 	size_t		 nkv[4] = { 0, 0, 0, 0 };
 	uint32_t	*ids = NULL, *uses = NULL;
+	struct merge	 m;
 	int		 ret = -1;
 
+	memset(&m, 0, sizeof(m));
 	if ((ids = calloc(nrecs + 1, sizeof(*ids))) == NULL ||
 	    (uses = calloc(nrecs + 1, sizeof(*uses))) == NULL)
 		goto nomem;
@@ -146,30 +131,21 @@ store_import(struct store_txn *t, struct store_import_entry *e, size_t n,
 		    store_ref(t, ids[r], (int32_t)uses[r]) == -1)
 			goto done;
 	}
+	m.t = t;
 	for (int tb = 0; tb < 4; tb++) {
-		struct group g = { t, tb, NULL, 0, tb & 1 ? 16 : 4 };
 		size_t i, j;
-		int rc;
+		m.table = tb;
+		m.isize = table_item_size(TABLE_FAMILY(tb));
+		m.alen = m.isize - sizeof(struct entry_val);
 		for (i = 0; i < nkv[tb]; i++)
-			item_set_record(kv[tb][i].item, g.alen,
-			    ids[item_record(kv[tb][i].item, g.alen)]);
-		if (nkv[tb] == 0)
-			continue;
-		if ((rc = mdb_cursor_open(t->txn, t->st->dbi[tb], &g.c)) != 0) {
-			store_fail(t, "import", rc);
-			goto done;
-		}
+			kv[tb][i].ev.record = ids[kv[tb][i].ev.record];
 		for (i = 0; i < nkv[tb]; i = j) {
-			for (j = i; j < nkv[tb] && kv[tb][j].plen ==
-			    kv[tb][i].plen; j++)
+			for (j = i + 1; j < nkv[tb] &&
+			    same_bucket(&kv[tb][i], &kv[tb][j]); j++)
 				;
-			g.plen = kv[tb][i].plen;
-			if (write_group(&g, kv[tb] + i, j - i) == -1)
-				break;
+			if (merge_bucket(&m, kv[tb] + i, j - i) == -1)
+				goto done;
 		}
-		mdb_cursor_close(g.c);
-		if (i < nkv[tb])
-			goto done;
 	}
 	ret = store_audit_put(t, STORE_AUDIT_IMPORT, NULL, 0, what);
 	goto done;
@@ -178,181 +154,92 @@ nomem:
 done:
 	for (int tb = 0; tb < 4; tb++)
 		free(kv[tb]);
+	free(m.buf);
 	free(ids);
 	free(uses);
 	return ret;
 }
 
-/* Writes the sorted items of one prefix length. */
+/* Adds delta to the count of the kind of record (listing tables only). */
 static int
-write_group(struct group *g, struct kv *kv, size_t n)
+kind_add(struct merge *m, uint32_t record, int delta)
 {
-	MDB_val	k = { 1, &g->plen }, v;
-	size_t	count;
-	int	rc;
-
-	rc = mdb_cursor_get(g->c, &k, &v, MDB_SET_KEY);
-	if (rc == MDB_NOTFOUND)
-		return append_run(g, kv, n, 1);
-	if (rc != 0 || (rc = mdb_cursor_get(g->c, &k, &v,
-	    MDB_LAST_DUP)) != 0 || (rc = mdb_cursor_count(g->c, &count)) != 0)
-		return store_fail(g->t, "import", rc);
-	if (memcmp(kv[0].item, v.mv_data, g->alen) > 0)
-		return append_run(g, kv, n, 0);
-	if (n < count / 8)
-		return put_each(g, kv, n);
-	return rebuild(g, kv, n, count);
-}
-
-/* Adds delta to the count of the kind of an item's record (listings). */
-static int
-kind_add(struct group *g, const uint8_t *item, int delta)
-{
-	int kind;
-
-	if (TABLE_IS_EXCL(g->table))
+	if (TABLE_IS_EXCL(m->table))
 		return 0;
-	kind = store_record_kind(g->t->txn, g->t->st,
-	    item_record(item, g->alen));
-	if (kind < 0)
-		return -1;
-	g->t->meta.by_kind[kind] += delta;
+	if (record != m->lastrec || m->lastrec == 0) {
+		m->lastkind = store_record_kind(m->t->txn, m->t->st, record);
+		if (m->lastkind < 0)
+			return -1;
+		m->lastrec = record;
+	}
+	m->t->meta.by_kind[m->lastkind] += delta;
 	return 0;
 }
 
-/* A new item: counted per table, length and kind. */
-static int
-account(struct group *g, const struct kv *k)
+/* Appends one item to the merge buffer. */
+static void
+put_item(struct merge *m, size_t *n, const uint8_t *addr,
+    const struct entry_val *ev)
 {
-	store_count(g->t, g->table, g->plen, 1);
-	return kind_add(g, k->item, 1);
+	uint8_t *it = m->buf + (*n)++ * m->isize;
+
+	memcpy(it, addr, m->alen);
+	memcpy(it + m->alen, ev, sizeof(*ev));
 }
 
 /*
- * Appends sorted items after the last one of their length (or as the first
- * ones when first is set).  Neighbours usually share a record, so the kind
- * of the last record is remembered while counting.
+ * Merges the n new entries of one bucket with the bucket's items and
+ * writes the result.  New prefixes are counted; a replaced item's record
+ * loses its reference.
  */
 static int
-append_run(struct group *g, const struct kv *kv, size_t n, int first)
+merge_bucket(struct merge *m, const struct kv *kv, size_t n)
 {
-	MDB_val		k = { 1, &g->plen }, v;
-	uint32_t	lastrec = 0, rec;
-	int		rc, kind = 0;
+	uint8_t			 key[KEY_MAX];
+	MDB_val			 k = { table_key(&kv[0].prefix, key), key }, v;
+	struct blob		 b;
+	struct addr		 old;
+	struct entry_val	 oldev;
+	size_t			 i = 0, j = 0, out = 0;
+	int			 rc, cmp;
 
-	for (size_t i = 0; i < n; i++) {
-		v.mv_size = kv[i].len;
-		v.mv_data = (void *)kv[i].item;
-		rc = mdb_cursor_put(g->c, &k, &v, first && i == 0 ? 0 :
-		    MDB_APPENDDUP);
-		if (rc != 0)
-			return store_fail(g->t, "import", rc);
-		if (!kv[i].isnew)
-			continue;
-		store_count(g->t, g->table, g->plen, 1);
-		if (TABLE_IS_EXCL(g->table))
-			continue;
-		if ((rec = item_record(kv[i].item, g->alen)) != lastrec) {
-			kind = store_record_kind(g->t->txn, g->t->st, rec);
-			if (kind < 0)
-				return -1;
-			lastrec = rec;
+	rc = mdb_get(m->t->txn, m->t->st->dbi[m->table], &k, &v);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return store_fail(m->t, "import", rc);
+	table_blob_open(rc == 0 ? &v : NULL, &b);
+	if (b.count + n > m->cap) {
+		uint8_t *p = realloc(m->buf, (b.count + n) * m->isize);
+		if (p == NULL) {
+			log_warn("store_import");
+			return -1;
 		}
-		g->t->meta.by_kind[kind]++;
+		m->buf = p;
+		m->cap = b.count + n;
 	}
-	return 0;
-}
-
-static int
-put_each(struct group *g, const struct kv *kv, size_t n)
-{
-	MDB_val			k = { 1, &g->plen }, v;
-	struct entry_val	old;
-	struct addr		a;
-	int			rc;
-
-	for (size_t i = 0; i < n; i++) {
-		memset(&a, 0, sizeof(a));
-		a.family = g->alen == 4 ? ADDR_V4 : ADDR_V6;
-		a.plen = g->plen;
-		memcpy(a.bytes, kv[i].item, g->alen);
-		rc = table_seek(g->c, &a, &old);
-		if (rc == 0) {
-			/* Replaced: the old item's record loses its use. */
-			uint8_t olditem[ITEM_MAX];
-			table_item(&a, &old, olditem);
-			if (kind_add(g, olditem, -1) == -1 ||
-			    store_ref(g->t, old.record, -1) == -1 ||
-			    kind_add(g, kv[i].item, 1) == -1)
+	/* The old items are read from the map before anything is written. */
+	while (i < b.count || j < n) {
+		if (i < b.count)
+			table_blob_item(&b, i, TABLE_FAMILY(m->table),
+			    kv[0].prefix.plen, &old, &oldev);
+		cmp = i == b.count ? 1 : j == n ? -1 :
+		    memcmp(old.bytes, kv[j].prefix.bytes, m->alen);
+		if (cmp < 0) {
+			put_item(m, &out, old.bytes, &oldev);
+			i++;
+			continue;
+		}
+		if (cmp == 0) {
+			if (kind_add(m, oldev.record, -1) == -1 ||
+			    store_ref(m->t, oldev.record, -1) == -1)
 				return -1;
-			if ((rc = mdb_cursor_del(g->c, 0)) != 0)
-				return store_fail(g->t, "import", rc);
-		} else if (rc == MDB_NOTFOUND) {
-			if (account(g, &kv[i]) == -1)
-				return -1;
+			i++;
 		} else
-			return store_fail(g->t, "import", rc);
-		v.mv_size = kv[i].len;
-		v.mv_data = (void *)kv[i].item;
-		if ((rc = mdb_cursor_put(g->c, &k, &v, MDB_NODUPDATA)) != 0)
-			return store_fail(g->t, "import", rc);
+			store_count(m->t, m->table, kv[j].prefix.plen, 1);
+		if (kind_add(m, kv[j].ev.record, 1) == -1)
+			return -1;
+		put_item(m, &out, kv[j].prefix.bytes, &kv[j].ev);
+		j++;
 	}
-	return 0;
-}
-
-/*
- * Merges the items of this length with the new ones (new wins on equal
- * addresses), deletes them all and appends the merged run.
- */
-static int
-rebuild(struct group *g, const struct kv *kv, size_t n, size_t count)
-{
-	MDB_val		 k = { 1, &g->plen }, v;
-	struct kv	*all;
-	size_t		 na = 0, i = 0;
-	int		 rc, ret = -1;
-
-	if ((all = calloc(count + n + 1, sizeof(*all))) == NULL) {
-		log_warn("store_import");
-		return -1;
-	}
-	for (rc = mdb_cursor_get(g->c, &k, &v, MDB_FIRST_DUP); rc == 0;
-	    rc = mdb_cursor_get(g->c, &k, &v, MDB_NEXT_DUP)) {
-		struct kv	old;
-		int		cmp = 1;
-
-		memset(&old, 0, sizeof(old));
-		old.plen = g->plen;
-		old.len = v.mv_size;
-		memcpy(old.item, v.mv_data, v.mv_size);
-		while (i < n && (cmp = memcmp(kv[i].item, old.item,
-		    g->alen)) < 0)
-			all[na++] = kv[i++];
-		if (i < n && cmp == 0) {
-			/* Replaced: counted once, the old record loses. */
-			if (kind_add(g, old.item, -1) == -1 ||
-			    store_ref(g->t, item_record(old.item, g->alen),
-			    -1) == -1 || kind_add(g, kv[i].item, 1) == -1)
-				goto done;
-			all[na] = kv[i++];
-			all[na++].isnew = 0;
-		} else
-			all[na++] = old;
-	}
-	if (rc != MDB_NOTFOUND) {
-		store_fail(g->t, "import", rc);
-		goto done;
-	}
-	while (i < n)
-		all[na++] = kv[i++];
-	/* Back on the key, then delete every duplicate of it. */
-	if ((rc = mdb_cursor_get(g->c, &k, &v, MDB_SET_KEY)) != 0 ||
-	    (rc = mdb_cursor_del(g->c, MDB_NODUPDATA)) != 0) {
-		store_fail(g->t, "import", rc);
-		goto done;
-	}
-	ret = append_run(g, all, na, 1);
-done:
-	free(all);
-	return ret;
+	return table_write(m->t, m->table, key, k.mv_size, m->buf, out,
+	    m->isize);
 }

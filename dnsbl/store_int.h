@@ -20,16 +20,14 @@ enum {
 };
 
 /*
- * Prefix tables: index 0..3 as above, for (exclusion, family).  Each is a
- * DUPSORT|DUPFIXED table: the key is the prefix length (one byte), the
- * sorted duplicates are fixed-size items (address bytes in network order,
- * then code and record id in host order).  LMDB packs fixed-size
- * duplicates into LEAF2 pages, plain arrays without per-item headers:
- * 12 bytes per IPv4 entry, and a binary search over contiguous memory.
+ * Prefix tables: index 0..3 as above, for (exclusion, family).  Each maps
+ * a bucket key (prefix length, first address byte or two) to a blob of
+ * sorted fixed-size items; store_table.c has the layout and the reasons.
  */
 #define TABLE(excl, fam)	(((excl) ? 2 : 0) + ((fam) == ADDR_V6 ? 1 : 0))
 #define TABLE_IS_EXCL(t)	((t) >= 2)
-#define ITEM_MAX		24	/* 16 address bytes, code, record */
+#define TABLE_FAMILY(t)		((t) & 1 ? ADDR_V6 : ADDR_V4)
+#define KEY_MAX			3
 
 /* The single value under key "meta": schema, serial, counters. */
 struct meta {
@@ -111,17 +109,42 @@ struct store_txn {
 	size_t		 ndeltas, capdeltas;
 };
 
-/* store_table.c: items of the prefix tables */
-size_t	table_item(const struct addr *, const struct entry_val *,
-	    uint8_t *item);
-void	table_item_decode(uint8_t plen, const MDB_val *, struct addr *,
+/* A bucket blob, read in place from the map (valid for the txn). */
+struct blob {
+	size_t		 count;
+	const uint8_t	*index;		/* NULL, or 257 uint32 offsets */
+	const uint8_t	*items;
+};
+
+/* store_table.c: the bucket blobs of the prefix tables */
+size_t	table_key(const struct addr *, uint8_t *key);
+size_t	table_item_size(int family);
+void	table_blob_open(const MDB_val *, struct blob *);
+size_t	table_blob_find(const struct blob *, const struct addr *, int *found);
+void	table_blob_item(const struct blob *, size_t, int family, uint8_t plen,
+	    struct addr *, struct entry_val *);
+int	table_get(MDB_txn *, MDB_dbi, const struct addr *,
 	    struct entry_val *);
-int	table_seek(MDB_cursor *, const struct addr *, struct entry_val *);
+int	table_write(struct store_txn *, int table, const uint8_t *key,
+	    size_t klen, const uint8_t *items, size_t n, size_t isize);
 int	table_put(struct store_txn *, int table, const struct addr *,
 	    uint32_t code, uint32_t record, int kind);
 int	table_del(struct store_txn *, int table, const struct addr *);
 
-/* store.c */
+/* store.c: encodings shared by readers and writers */
+#define STORE_META_KEY	"meta"	/* key of the meta value */
+void	store_idx_key(const struct addr *, uint8_t *key);
+void	store_be64(uint8_t *, uint64_t);
+uint64_t store_get_be64(const uint8_t *);
+int	store_load_meta(MDB_txn *, struct store *, struct meta *);
+void	store_decode_record(const MDB_val *, struct store_listing *);
+int	store_get_record(MDB_txn *, struct store *, uint32_t id, MDB_val *);
+void	store_decode_queue(const uint8_t *, const MDB_val *,
+	    struct store_probe *);
+int	store_queue_lookup(MDB_txn *, struct store *, const struct addr *,
+	    struct store_probe *);
+
+/* store_write.c */
 int	store_record_new(struct store_txn *, const struct store_listing *,
 	    uint32_t *id);
 int	store_record_kind(MDB_txn *, struct store *, uint32_t id);

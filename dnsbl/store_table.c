@@ -1,109 +1,271 @@
 /*
- * store_table.c -- the prefix tables of the store: items, seek, put, del
+ * store_table.c -- the prefix tables of the store: bucket blobs of items
  *
- * A prefix table (listings or exclusions, one per family) keys on the prefix
- * length and keeps one fixed-size duplicate per prefix: the address bytes in
- * network order, then the code and record id.  Since no two items of one
- * length share an address, memcmp order over the whole item is address
- * order, and MDB_GET_BOTH_RANGE with the address followed by zeros lands on
- * the item for that address if there is one.  This is the only file that
- * knows the item layout.
+ * A prefix table (listings or exclusions, one per family) maps a bucket key
+ * -- the prefix length and the first address byte (IPv4) or two (IPv6) --
+ * to one value, a blob holding every prefix of that length in that bucket
+ * as a sorted array of fixed-size items: the address bytes in network order,
+ * then the code and the record id.  A blob with more than BLOB_INDEX_MIN
+ * items starts with an index of 257 offsets by the next address byte.
+ *
+ * Why blobs and not one LMDB key per prefix: a B-tree lookup of one key
+ * among a million touches a dozen cache lines spread over a leaf page (the
+ * node pointers, then each probed node), and on this kind of machine that is
+ * about a microsecond of memory latency.  With blobs the B-tree holds a few
+ * hundred keys (always in cache), the index is one cache line, and the
+ * binary search runs over the dozen items sharing the next address byte,
+ * a few adjacent lines.  Blobs also need no per-item node header: 12 bytes
+ * per IPv4 prefix.  The price is that a write rewrites its whole bucket
+ * (about 50 KB per million IPv4 listings), which is cheap next to the
+ * lookups a DNSBL serves.
+ *
+ * This is the only file that knows the blob layout.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 #include "store_int.h"
 
-size_t
-table_item(const struct addr *p, const struct entry_val *ev, uint8_t *item)
-{
-	size_t len = addr_len(p);
+#define BLOB_INDEX_MIN	32
+#define BLOB_INDEXED	0x1
 
-	memcpy(item, p->bytes, len);
-	memcpy(item + len, ev, sizeof(*ev));
-	return len + sizeof(*ev);
+struct blob_hdr {
+	uint32_t	count;
+	uint32_t	flags;
+};
+
+#define INDEX_SIZE	(257 * sizeof(uint32_t))
+
+static size_t
+key_bytes(int family)
+{
+	return family == ADDR_V4 ? 1 : 2;
+}
+
+size_t
+table_key(const struct addr *p, uint8_t *key)
+{
+	size_t kb = key_bytes(p->family);
+
+	key[0] = p->plen;
+	memcpy(key + 1, p->bytes, kb);
+	return kb + 1;
+}
+
+size_t
+table_item_size(int family)
+{
+	return (family == ADDR_V4 ? 4 : 16) + sizeof(struct entry_val);
 }
 
 void
-table_item_decode(uint8_t plen, const MDB_val *v, struct addr *a,
-    struct entry_val *ev)
+table_blob_open(const MDB_val *v, struct blob *b)
 {
-	size_t len = v->mv_size - sizeof(*ev);
+	struct blob_hdr h;
 
-	memset(a, 0, sizeof(*a));
-	a->family = len == 4 ? ADDR_V4 : ADDR_V6;
-	a->plen = plen;
-	memcpy(a->bytes, v->mv_data, len);
-	memcpy(ev, (const uint8_t *)v->mv_data + len, sizeof(*ev));
+	memset(b, 0, sizeof(*b));
+	if (v == NULL || v->mv_size < sizeof(h))
+		return;
+	memcpy(&h, v->mv_data, sizeof(h));
+	b->count = h.count;
+	b->items = (const uint8_t *)v->mv_data + sizeof(h);
+	if (h.flags & BLOB_INDEXED) {
+		b->index = b->items;
+		b->items += INDEX_SIZE;
+	}
 }
 
 /*
- * Positions cursor c on the item of exactly prefix p and fills ev.
- * Returns 0, MDB_NOTFOUND, or another LMDB error.
+ * Position of the first item whose address is not below addr (alen
+ * bytes), within items [lo, hi).
  */
-int
-table_seek(MDB_cursor *c, const struct addr *p, struct entry_val *ev)
+static size_t
+lower_bound(const uint8_t *items, size_t isize, size_t alen, size_t lo,
+    size_t hi, const uint8_t *addr)
 {
-	uint8_t		item[ITEM_MAX], plen = p->plen;
-	size_t		len = addr_len(p);
-	MDB_val		k = { 1, &plen }, v;
-	int		rc;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (memcmp(items + mid * isize, addr, alen) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
 
-	memcpy(item, p->bytes, len);
-	memset(item + len, 0, sizeof(*ev));
-	v.mv_size = len + sizeof(*ev);
-	v.mv_data = item;
-	rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH_RANGE);
-	if (rc != 0)
+size_t
+table_blob_find(const struct blob *b, const struct addr *p, int *found)
+{
+	size_t		alen = addr_len(p), isize = alen + sizeof(struct entry_val);
+	size_t		lo = 0, hi = b->count, pos;
+	uint32_t	ix[2];
+
+	if (b->index != NULL) {
+		/* The byte after the bucket key picks a range of items. */
+		uint8_t next = p->bytes[key_bytes(p->family)];
+		memcpy(ix, b->index + next * sizeof(uint32_t), sizeof(ix));
+		lo = ix[0];
+		hi = ix[1] <= b->count ? ix[1] : b->count;
+	}
+	pos = lower_bound(b->items, isize, alen, lo, hi, p->bytes);
+	*found = pos < b->count &&
+	    memcmp(b->items + pos * isize, p->bytes, alen) == 0;
+	return pos;
+}
+
+void
+table_blob_item(const struct blob *b, size_t i, int family, uint8_t plen,
+    struct addr *a, struct entry_val *ev)
+{
+	size_t		 alen = family == ADDR_V4 ? 4 : 16;
+	const uint8_t	*it = b->items + i * (alen + sizeof(*ev));
+
+	memset(a, 0, sizeof(*a));
+	a->family = family;
+	a->plen = plen;
+	memcpy(a->bytes, it, alen);
+	memcpy(ev, it + alen, sizeof(*ev));
+}
+
+int
+table_get(MDB_txn *txn, MDB_dbi dbi, const struct addr *p,
+    struct entry_val *ev)
+{
+	uint8_t		key[KEY_MAX];
+	MDB_val		k = { table_key(p, key), key }, v;
+	struct blob	b;
+	size_t		pos;
+	int		rc, found;
+
+	if ((rc = mdb_get(txn, dbi, &k, &v)) != 0)
 		return rc;
-	if (v.mv_size != len + sizeof(*ev) ||
-	    memcmp(v.mv_data, p->bytes, len) != 0)
+	table_blob_open(&v, &b);
+	pos = table_blob_find(&b, p, &found);
+	if (!found)
 		return MDB_NOTFOUND;
-	memcpy(ev, (const uint8_t *)v.mv_data + len, sizeof(*ev));
+	memcpy(ev, b.items + pos * (addr_len(p) + sizeof(*ev)) + addr_len(p),
+	    sizeof(*ev));
 	return 0;
 }
 
 /*
- * Puts one prefix table item, keeping counters and reference counts: the
- * item it replaces gives up its record reference, the new one takes one.
+ * Writes the n sorted items (isize bytes each) as the blob of key, or
+ * deletes the key when n is 0.  The items must not point into the map.
+ */
+int
+table_write(struct store_txn *t, int table, const uint8_t *key, size_t klen,
+    const uint8_t *items, size_t n, size_t isize)
+{
+	struct blob_hdr	 h = { (uint32_t)n, 0 };
+	MDB_val		 k = { klen, (void *)key }, v;
+	uint32_t	 index[257];
+	size_t		 kb = klen - 1;
+	uint8_t		*out;
+	int		 rc;
+
+	if (n == 0) {
+		rc = mdb_del(t->txn, t->st->dbi[table], &k, NULL);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return store_fail(t, "delete", rc);
+		return 0;
+	}
+	if (n > BLOB_INDEX_MIN)
+		h.flags |= BLOB_INDEXED;
+	v.mv_size = sizeof(h) + (h.flags ? INDEX_SIZE : 0) + n * isize;
+	if ((rc = mdb_put(t->txn, t->st->dbi[table], &k, &v,
+	    MDB_RESERVE)) != 0)
+		return store_fail(t, "write", rc);
+	out = v.mv_data;
+	memcpy(out, &h, sizeof(h));
+	out += sizeof(h);
+	if (h.flags & BLOB_INDEXED) {
+		/* index[b]: first item whose byte after the key is >= b. */
+		size_t i = 0;
+		for (int byte = 0; byte <= 256; byte++) {
+			while (i < n && items[i * isize + kb] < byte)
+				i++;
+			index[byte] = (uint32_t)i;
+		}
+		index[256] = (uint32_t)n;
+		memcpy(out, index, sizeof(index));
+		out += sizeof(index);
+	}
+	memcpy(out, items, n * isize);
+	return 0;
+}
+
+/*
+ * Copies the items of p's bucket into a new buffer with room for one more
+ * (*buf, freed by the caller), and finds p's position among them.
+ */
+static int
+load_bucket(struct store_txn *t, int table, const struct addr *p,
+    uint8_t **buf, size_t *n, size_t *pos, int *found)
+{
+	uint8_t		key[KEY_MAX];
+	MDB_val		k = { table_key(p, key), key }, v;
+	struct blob	b;
+	size_t		isize = table_item_size(p->family);
+	int		rc;
+
+	rc = mdb_get(t->txn, t->st->dbi[table], &k, &v);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return store_fail(t, "get", rc);
+	table_blob_open(rc == 0 ? &v : NULL, &b);
+	*pos = table_blob_find(&b, p, found);
+	*n = b.count;
+	if ((*buf = malloc((b.count + 1) * isize)) == NULL) {
+		log_warn("store");
+		t->failed = 1;
+		return -1;
+	}
+	if (b.count)
+		memcpy(*buf, b.items, b.count * isize);
+	return 0;
+}
+
+/*
+ * Puts one prefix, keeping counters and reference counts: the item it
+ * replaces gives up its record reference, the new one takes one.
  */
 int
 table_put(struct store_txn *t, int table, const struct addr *p,
     uint32_t code, uint32_t record, int kind)
 {
-	MDB_cursor		*c;
 	struct entry_val	 ev = { code, record }, old;
-	uint8_t			 item[ITEM_MAX], plen = p->plen;
-	MDB_val			 k = { 1, &plen }, v;
-	int			 rc, oldkind;
+	uint8_t			*buf, key[KEY_MAX];
+	size_t			 isize = table_item_size(p->family), alen;
+	size_t			 n, pos;
+	int			 found, oldkind, rc;
 
-	if ((rc = mdb_cursor_open(t->txn, t->st->dbi[table], &c)) != 0)
-		return store_fail(t, "put", rc);
-	rc = table_seek(c, p, &old);
-	if (rc == 0) {
+	if (load_bucket(t, table, p, &buf, &n, &pos, &found) == -1)
+		return -1;
+	alen = isize - sizeof(ev);
+	if (found) {
+		memcpy(&old, buf + pos * isize + alen, sizeof(old));
 		oldkind = store_record_kind(t->txn, t->st, old.record);
 		if (oldkind == -1 || store_ref(t, old.record, -1) == -1)
 			goto fail;
 		if (!TABLE_IS_EXCL(table))
 			t->meta.by_kind[oldkind]--;
-		if ((rc = mdb_cursor_del(c, 0)) != 0)
-			goto err;
-	} else if (rc == MDB_NOTFOUND)
+	} else {
+		memmove(buf + (pos + 1) * isize, buf + pos * isize,
+		    (n - pos) * isize);
+		n++;
 		store_count(t, table, p->plen, 1);
-	else
-		goto err;
-	v.mv_size = table_item(p, &ev, item);
-	v.mv_data = item;
-	if ((rc = mdb_cursor_put(c, &k, &v, MDB_NODUPDATA)) != 0)
-		goto err;
-	mdb_cursor_close(c);
+	}
+	memcpy(buf + pos * isize, p->bytes, alen);
+	memcpy(buf + pos * isize + alen, &ev, sizeof(ev));
+	rc = table_write(t, table, key, table_key(p, key), buf, n, isize);
+	free(buf);
+	if (rc == -1)
+		return -1;
 	if (!TABLE_IS_EXCL(table))
 		t->meta.by_kind[kind]++;
 	return store_ref(t, record, 1);
-err:
-	store_fail(t, "put", rc);
 fail:
-	mdb_cursor_close(c);
+	free(buf);
 	return -1;
 }
 
@@ -111,32 +273,33 @@ fail:
 int
 table_del(struct store_txn *t, int table, const struct addr *p)
 {
-	MDB_cursor		*c;
 	struct entry_val	 old;
-	int			 rc, kind;
+	uint8_t			*buf, key[KEY_MAX];
+	size_t			 isize = table_item_size(p->family);
+	size_t			 n, pos;
+	int			 found, kind, rc;
 
-	if ((rc = mdb_cursor_open(t->txn, t->st->dbi[table], &c)) != 0)
-		return store_fail(t, "del", rc);
-	if ((rc = table_seek(c, p, &old)) == MDB_NOTFOUND) {
-		mdb_cursor_close(c);
+	if (load_bucket(t, table, p, &buf, &n, &pos, &found) == -1)
+		return -1;
+	if (!found) {
+		free(buf);
 		return 0;
 	}
-	if (rc != 0)
-		goto err;
-	if ((kind = store_record_kind(t->txn, t->st, old.record)) == -1)
-		goto fail;
-	if ((rc = mdb_cursor_del(c, 0)) != 0)
-		goto err;
-	mdb_cursor_close(c);
+	memcpy(&old, buf + pos * isize + isize - sizeof(old), sizeof(old));
+	if ((kind = store_record_kind(t->txn, t->st, old.record)) == -1) {
+		free(buf);
+		return -1;
+	}
+	memmove(buf + pos * isize, buf + (pos + 1) * isize,
+	    (n - pos - 1) * isize);
+	rc = table_write(t, table, key, table_key(p, key), buf, n - 1, isize);
+	free(buf);
+	if (rc == -1)
+		return -1;
 	store_count(t, table, p->plen, -1);
 	if (!TABLE_IS_EXCL(table))
 		t->meta.by_kind[kind]--;
 	if (store_ref(t, old.record, -1) == -1)
 		return -1;
 	return 1;
-err:
-	store_fail(t, "del", rc);
-fail:
-	mdb_cursor_close(c);
-	return -1;
 }

@@ -456,6 +456,205 @@ test_audit_queue_evidence(void)
 	store_close(st);
 }
 
+/*
+ * A model check: random lists, unlists, exclusions and small imports over
+ * a narrow address space (so prefixes nest and buckets fill past their
+ * index threshold and empty again), each commit followed by lookups
+ * compared with a naive model of longest match with exclusions winning.
+ */
+#define MODEL_MAX	4096
+
+struct model {
+	struct addr	p[MODEL_MAX];
+	uint32_t	code[MODEL_MAX];
+	int		excl[MODEL_MAX];
+	int		n;
+};
+
+static uint64_t model_rng = 88172645463325252ULL;
+
+static uint32_t
+model_rand(void)
+{
+	model_rng ^= model_rng << 13;
+	model_rng ^= model_rng >> 7;
+	model_rng ^= model_rng << 17;
+	return (uint32_t)model_rng;
+}
+
+static void
+model_addr(struct addr *a, int v6)
+{
+	static const int plens4[] = { 8, 12, 16, 20, 24, 28, 31, 32, 32, 32 };
+	static const int plens6[] = { 16, 32, 48, 64, 100, 127, 128, 128 };
+	uint32_t r = model_rand();
+
+	memset(a, 0, sizeof(*a));
+	if (!v6) {
+		a->family = ADDR_V4;
+		a->plen = plens4[model_rand() % 10];
+		a->bytes[0] = 10 + (r & 1);
+		a->bytes[1] = (r >> 1) & 3;
+		a->bytes[2] = (r >> 3) & 7;
+		a->bytes[3] = (r >> 6) & 63;
+	} else {
+		a->family = ADDR_V6;
+		a->plen = plens6[model_rand() % 8];
+		a->bytes[0] = 0x20;
+		a->bytes[1] = 0x01;
+		a->bytes[2] = (r & 3);
+		a->bytes[15] = (r >> 2) & 63;
+		a->bytes[7] = (r >> 8) & 1;
+	}
+	addr_mask(a);
+}
+
+static int
+model_find(struct model *m, const struct addr *p, int excl)
+{
+	for (int i = 0; i < m->n; i++)
+		if (m->excl[i] == excl && m->p[i].plen == p->plen &&
+		    addr_contains(&m->p[i], p))
+			return i;
+	return -1;
+}
+
+static void
+model_set(struct model *m, const struct addr *p, uint32_t code, int excl)
+{
+	int i = model_find(m, p, excl);
+
+	if (i < 0) {
+		if (m->n == MODEL_MAX)
+			return;
+		i = m->n++;
+	}
+	m->p[i] = *p;
+	m->code[i] = code;
+	m->excl[i] = excl;
+}
+
+static int
+model_del(struct model *m, const struct addr *p, int excl)
+{
+	int i = model_find(m, p, excl);
+
+	if (i < 0)
+		return 0;
+	m->n--;
+	m->p[i] = m->p[m->n];
+	m->code[i] = m->code[m->n];
+	m->excl[i] = m->excl[m->n];
+	return 1;
+}
+
+/* The model's answer in the form of q(): code, 0, or -1 excluded. */
+static int
+model_lookup(struct model *m, const struct addr *a)
+{
+	int best = -1;
+
+	for (int i = 0; i < m->n; i++) {
+		if (!addr_contains(&m->p[i], a))
+			continue;
+		if (m->excl[i])
+			return -1;
+		if (best < 0 || m->p[i].plen > m->p[best].plen)
+			best = i;
+	}
+	return best < 0 ? 0 : (int)(m->code[best] & 0xff);
+}
+
+static void
+test_model(void)
+{
+	static struct model	 m;
+	struct store		*st = store_open(newdir(), STORE_CREATE, 0);
+	struct store_reader	*rd = store_reader_new(st);
+	struct store_listing	 recs[4];
+	struct store_import_entry batch[64];
+	int			 mismatches = 0, checks = 0, delmiss = 0;
+
+	for (int r = 0; r < 4; r++)
+		recs[r] = L(2 + r, STORE_KIND_IMPORT, "model");
+	for (int round = 0; round < 300; round++) {
+		struct store_txn *t = store_begin(st, "model");
+		int v6 = round % 3 == 2, nb = 0;
+		for (int op = 0; op < 20; op++) {
+			struct addr a;
+			uint32_t code = 0x7f000002u + model_rand() % 4;
+			int what = model_rand() % 10;
+			model_addr(&a, v6);
+			if (what < 4) {
+				struct store_listing l = L(code & 0xff,
+				    STORE_KIND_MANUAL, "m");
+				store_list(t, &a, &l);
+				model_set(&m, &a, code, 0);
+			} else if (what < 7) {
+				int got = store_unlist(t, &a, NULL);
+				if (got != model_del(&m, &a, 0))
+					delmiss++;
+			} else if (what < 8) {
+				store_exclude(t, &a, NULL);
+				model_set(&m, &a, 0, 1);
+			} else if (what < 9) {
+				if (store_unexclude(t, &a, NULL) !=
+				    model_del(&m, &a, 1))
+					delmiss++;
+			} else if (nb < 64) {
+				/* Into a batch imported at the end. */
+				batch[nb].prefix = a;
+				batch[nb].record = code - 0x7f000002u;
+				batch[nb].exclude = 0;
+				nb++;
+			}
+		}
+		if (nb) {
+			store_import(t, batch, nb, recs, 4, "model batch");
+			for (int i = 0; i < nb; i++)
+				model_set(&m, &batch[i].prefix, 0x7f000002u +
+				    batch[i].record, 0);
+		}
+		if (store_commit(t) == -1) {
+			mismatches++;
+			break;
+		}
+		for (int c = 0; c < 50; c++) {
+			struct addr a;
+			struct store_hit hit;
+			int want, got;
+			model_addr(&a, model_rand() & 1);
+			a.plen = addr_maxplen(&a);
+			a.bytes[a.family == ADDR_V4 ? 3 : 15] ^=
+			    model_rand() & 1;
+			want = model_lookup(&m, &a);
+			got = store_lookup(rd, &a, &hit);
+			got = got == 1 ? (int)(hit.code & 0xff) :
+			    hit.excluded ? -1 : 0;
+			checks++;
+			if (got != want && mismatches++ < 5) {
+				char buf[ADDR_STRLEN];
+				printf("# %s: store %d, model %d\n",
+				    addr_format(&a, buf), got, want);
+			}
+		}
+	}
+	is_int(mismatches, 0, "model check: %d lookups agree", checks);
+	is_int(delmiss, 0, "model check: removals agree");
+	struct store_stats s;
+	store_stats(rd, &s);
+	int nl = 0, nx = 0;
+	for (int i = 0; i < m.n; i++)
+		m.excl[i] ? nx++ : nl++;
+	is_int(s.listings[0] + s.listings[1], nl, "model check: listing count");
+	is_int(s.exclusions[0] + s.exclusions[1], nx,
+	    "model check: exclusion count");
+	is_int(s.by_kind[STORE_KIND_MANUAL] + s.by_kind[STORE_KIND_IMPORT], nl,
+	    "model check: kind counts");
+	store_reader_free(rd);
+	store_close(st);
+}
+
 static void
 test_open_errors(void)
 {
@@ -577,6 +776,7 @@ main(void)
 	test_snapshots();
 	test_import();
 	test_audit_queue_evidence();
+	test_model();
 	test_open_errors();
 	test_kill9();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
