@@ -332,10 +332,12 @@ import_line(struct import *imp, const char *line, size_t len, char *msg)
 	if (s == end || *s == '#' || *s == ';')
 		return IMPORT_SKIP;
 	if (*s == '$') {
-		tlen = strcspn(s, " \t");
+		/* The line need not be NUL-terminated: bound by end. */
+		for (tlen = 0; s + tlen < end && tlen < 20 &&
+		    !isspace((unsigned char)s[tlen]) && s[tlen] != '\0'; tlen++)
+			;
 		snprintf(msg, IMPORT_MSG_MAX, "rbldnsd directive %.*s ignored "
-		    "(zone data lives in zones/)", (int)(tlen > 20 ? 20 :
-		    (s + tlen > end ? (size_t)(end - s) : tlen)), s);
+		    "(zone data lives in zones/)", (int)tlen, s);
 		return IMPORT_IGNORED;
 	}
 	/* ":code:text" sets the default; "::1" is an IPv6 address. */

@@ -143,6 +143,12 @@ test_errors(void)
 	is_int(import_line(imp, "1.2.3.4 a\0b", 11, msg), IMPORT_ERROR,
 	    "NUL in the text refused");
 	is_int(count(imp), 0, "bad lines added nothing");
+	/* Lines need not be NUL-terminated (found by fuzz_import). */
+	char raw[4] = { '$', 'T', 'T', 'L' };
+	is_int(import_line(imp, raw, sizeof(raw), msg), IMPORT_IGNORED,
+	    "unterminated directive line read within its length");
+	is_str(msg, "rbldnsd directive $TTL ignored (zone data lives in "
+	    "zones/)", "  and named");
 	is_int(line(imp, "!127.0.0.1"), IMPORT_OK,
 	    "excluding 127.0.0.1 is fine");
 	is_int(line(imp, "!0.0.0.0/0"), IMPORT_OK, "excluding /0 is fine");
