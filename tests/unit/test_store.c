@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <lmdb.h>
+
 #include "addr.h"
 #include "log.h"
 #include "store.h"
@@ -682,6 +684,29 @@ test_open_errors(void)
 	st = store_open(path, STORE_CREATE, 0);
 	ok(st != NULL, "create over an existing store keeps it");
 	store_close(st);
+
+	/* A store written by another schema version is refused. */
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = { 5, "meta" }, v;
+	uint32_t schema = STORE_SCHEMA + 1;
+	mdb_env_create(&env);
+	mdb_env_set_maxdbs(env, 16);
+	ok(mdb_env_open(env, path, 0, 0664) == 0 &&
+	    mdb_txn_begin(env, NULL, 0, &txn) == 0 &&
+	    mdb_dbi_open(txn, "meta", 0, &dbi) == 0 &&
+	    mdb_get(txn, dbi, &k, &v) == 0, "read the meta record directly");
+	char *copy = malloc(v.mv_size);
+	memcpy(copy, v.mv_data, v.mv_size);
+	memcpy(copy, &schema, sizeof(schema));
+	v.mv_data = copy;
+	ok(mdb_put(txn, dbi, &k, &v, 0) == 0 && mdb_txn_commit(txn) == 0,
+	    "write a future schema version");
+	mdb_env_close(env);
+	free(copy);
+	ok(store_open(path, STORE_RDONLY, 0) == NULL,
+	    "a store of another schema version is refused");
 }
 
 /*
