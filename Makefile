@@ -4,7 +4,7 @@
 # build/asan (AddressSanitizer + UBSan, which `make test` runs the unit tests
 # and the integration tests under).  CI=1 adds -Werror.
 
-PKGS	 = ldns lmdb libevent jansson inih
+PKGS	 = ldns lmdb libevent libevent_pthreads jansson inih
 CC	?= cc
 WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wformat=2 -Wno-format-nonliteral
@@ -20,8 +20,9 @@ ASANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 # Code shared by the programs (the store is the only part that knows LMDB).
 LIB	 = dnsbl/log.c dnsbl/addr.c dnsbl/store.c dnsbl/config.c \
 	   dnsbl/import.c dnsbl/store_bulk.c dnsbl/store_table.c \
-	   dnsbl/store_read.c dnsbl/store_write.c
-PROGS	 = dnsbl/dnsblctl
+	   dnsbl/store_read.c dnsbl/store_write.c dnsbl/dns_query.c \
+	   dnsbl/zone.c dnsbl/answer.c
+PROGS	 = dnsbl/dnsblctl dnsbl/dnsbld
 UNIT	 = test_addr test_store test_import test_config
 BENCH	 = store_bench
 
@@ -40,7 +41,7 @@ BENCH_DEPS = dnsperf rbldnsd
 
 all: $(PROGS) $(UNIT_REL)
 
-asan: build/asan/dnsbl/dnsblctl $(UNIT_ASAN)
+asan: build/asan/dnsbl/dnsblctl build/asan/dnsbl/dnsbld $(UNIT_ASAN)
 
 # Installs the Debian packages that are missing (as root), or prints the
 # apt-get line that would (otherwise).
@@ -73,6 +74,12 @@ dnsbl/dnsblctl: build/rel/dnsbl/dnsblctl.o $(LIB_REL)
 
 build/asan/dnsbl/dnsblctl: build/asan/dnsbl/dnsblctl.o $(LIB_ASAN)
 	$(CC) $(CFLAGS) $(ASANFLAGS) -o $@ $^ $(LDLIBS)
+
+dnsbl/dnsbld: build/rel/dnsbl/dnsbld.o $(LIB_REL)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lpthread
+
+build/asan/dnsbl/dnsbld: build/asan/dnsbl/dnsbld.o $(LIB_ASAN)
+	$(CC) $(CFLAGS) $(ASANFLAGS) -o $@ $^ $(LDLIBS) -lpthread
 
 build/rel/tests/unit/%: build/rel/tests/unit/%.o $(LIB_REL)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)

@@ -172,6 +172,13 @@ void	store_reader_end(struct store_reader *);
 int	store_lookup(struct store_reader *, const struct addr *a,
 	    struct store_hit *hit);
 
+/*
+ * Whether anything is listed inside prefix r or over all of it, r not
+ * being wholly excluded: whether the DNS name of r exists (an empty
+ * non-terminal above listed names).  Returns 1, 0, or -1.
+ */
+int	store_lookup_range(struct store_reader *, const struct addr *r);
+
 /* Loads record id into out.  Returns 1, 0 if there is no such record, -1. */
 int	store_record(struct store_reader *, uint32_t id,
 	    struct store_listing *out);

@@ -130,6 +130,7 @@ int	table_write(struct store_txn *, int table, const uint8_t *key,
 int	table_put(struct store_txn *, int table, const struct addr *,
 	    uint32_t code, uint32_t record, int kind);
 int	table_del(struct store_txn *, int table, const struct addr *);
+int	table_any_within(MDB_txn *, MDB_dbi, const struct addr *, int plen);
 
 /* store.c: encodings shared by readers and writers */
 #define STORE_META_KEY	"meta"	/* key of the meta value */

@@ -184,6 +184,38 @@ store_lookup(struct store_reader *rd, const struct addr *a,
 	return rc;
 }
 
+int
+store_lookup_range(struct store_reader *rd, const struct addr *r)
+{
+	struct store_hit	 hit;
+	const struct plenset	*ps;
+	int			 rc;
+
+	if (r->family != ADDR_V4 && r->family != ADDR_V6)
+		return 0;
+	if (reader_snapshot(rd) == -1)
+		return -1;
+	memset(&hit, 0, sizeof(hit));
+	/* Wholly excluded, or wholly inside a listing? */
+	rc = lookup_table(rd, TABLE(1, r->family), r, &hit);
+	if (rc == 0)
+		rc = lookup_table(rd, TABLE(0, r->family), r, &hit);
+	else if (rc == 1)
+		rc = 0;
+	else
+		goto done;
+	if (rc != 0 || hit.excluded)
+		goto done;
+	ps = &rd->plens[TABLE(0, r->family)];
+	for (int i = 0; i < ps->n && rc == 0; i++)
+		if (ps->p[i] > r->plen)
+			rc = table_any_within(rd->txn,
+			    rd->st->dbi[TABLE(0, r->family)], r, ps->p[i]);
+done:
+	reader_release(rd);
+	return rc;
+}
+
 uint32_t
 store_serial(struct store_reader *rd)
 {

@@ -303,3 +303,53 @@ table_del(struct store_txn *t, int table, const struct addr *p)
 		return -1;
 	return 1;
 }
+
+/*
+ * Whether the table holds any prefix of length plen inside r (plen >
+ * r->plen).  Returns 1, 0, or -1.  Uses a cursor (which allocates) only
+ * when r is wider than one bucket.
+ */
+int
+table_any_within(MDB_txn *txn, MDB_dbi dbi, const struct addr *r, int plen)
+{
+	struct addr	 p = *r;
+	uint8_t		 key[KEY_MAX];
+	size_t		 kb = key_bytes(r->family), klen;
+	MDB_cursor	*c;
+	MDB_val		 k, v;
+	struct blob	 b;
+	int		 rc, found;
+
+	p.plen = plen;
+	klen = table_key(&p, key);
+	if ((size_t)r->plen >= kb * 8) {
+		k.mv_size = klen;
+		k.mv_data = key;
+		if ((rc = mdb_get(txn, dbi, &k, &v)) != 0)
+			return rc == MDB_NOTFOUND ? 0 : -1;
+		table_blob_open(&v, &b);
+		size_t pos = table_blob_find(&b, &p, &found);
+		if (pos >= b.count)
+			return 0;
+		table_blob_item(&b, pos, r->family, plen, &p, &(struct entry_val){0, 0});
+		return addr_contains(r, &p);
+	}
+	/* r spans several buckets: is there a key in its range? */
+	if (mdb_cursor_open(txn, dbi, &c) != 0)
+		return -1;
+	k.mv_size = klen;
+	k.mv_data = key;
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	found = 0;
+	if (rc == 0 && k.mv_size == klen &&
+	    ((const uint8_t *)k.mv_data)[0] == plen) {
+		memset(&p, 0, sizeof(p));
+		p.family = r->family;
+		p.plen = r->plen;
+		memcpy(p.bytes, (const uint8_t *)k.mv_data + 1, kb);
+		addr_mask(&p);
+		found = memcmp(p.bytes, r->bytes, sizeof(p.bytes)) == 0;
+	}
+	mdb_cursor_close(c);
+	return rc == 0 || rc == MDB_NOTFOUND ? found : -1;
+}

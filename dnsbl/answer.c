@@ -1,0 +1,626 @@
+/*
+ * answer.c -- turning one DNS query and the store into one answer
+ *
+ * A query name under a zone apex is read as a reversed IPv4 address (four
+ * decimal labels) or IPv6 address (32 nibble labels).  Fewer labels name a
+ * prefix: it exists (NODATA) when something listed lies under it -- an
+ * empty non-terminal that QNAME-minimising resolvers walk through -- and is
+ * NXDOMAIN otherwise.  The RFC 5782 test points are answered whatever the
+ * store says.  Records owned by the query name point back at the question
+ * (so the client's letter case comes back), the SOA's owner points at the
+ * apex inside the question, and the SOA serial is the store's serial.
+ *
+ * Replies are written through a bounded writer; a reply that does not fit
+ * the client's limit is sent again as header, question and OPT with TC set.
+ */
+#include <arpa/inet.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "answer.h"
+#include "dns_query.h"
+
+#define T_A	1
+#define T_NS	2
+#define T_SOA	6
+#define T_MX	15
+#define T_TXT	16
+#define T_AAAA	28
+#define T_OPT	41
+#define T_IXFR	251
+#define T_AXFR	252
+#define T_ANY	255
+#define C_IN	1
+
+#define R_NOERROR	0
+#define R_FORMERR	1
+#define R_NXDOMAIN	3
+#define R_NOTIMP	4
+#define R_REFUSED	5
+
+struct wr {
+	uint8_t	*buf;
+	size_t	 len, max;
+	int	 full;
+	int	 count[3];		/* answer, authority, additional */
+};
+
+/* What the name under the apex turned out to be. */
+struct target {
+	int		 kind;		/* T_APEX, T_ADDR, T_ENT, T_NONE */
+	struct addr	 a;		/* the address or the prefix */
+	int		 also_ent6;	/* a full v4 name that is a v6 ENT */
+};
+enum { K_APEX, K_ADDR, K_ENT, K_NONE };
+
+static void
+put(struct wr *w, const void *p, size_t n)
+{
+	if (w->full || w->max - w->len < n) {
+		w->full = 1;
+		return;
+	}
+	memcpy(w->buf + w->len, p, n);
+	w->len += n;
+}
+
+static void
+put16(struct wr *w, uint16_t v)
+{
+	uint8_t b[2] = { v >> 8, v & 0xff };
+
+	put(w, b, 2);
+}
+
+static void
+put32(struct wr *w, uint32_t v)
+{
+	uint8_t b[4] = { v >> 24, v >> 16, v >> 8, v };
+
+	put(w, b, 4);
+}
+
+static void
+patch16(struct wr *w, size_t off, uint16_t v)
+{
+	w->buf[off] = v >> 8;
+	w->buf[off + 1] = v & 0xff;
+}
+
+void
+answer_conf_init(struct answer_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->ttl = 1800;
+	c->test_code[2] = 1;
+	c->udp_max = ANSWER_UDP_MAX;
+}
+
+/* Header and (when q has one) the question, as received. */
+static void
+begin(struct wr *w, const struct dns_query *q, const uint8_t *pkt, int rcode,
+    int with_question)
+{
+	uint8_t h[DNS_HEADER_LEN];
+
+	memset(h, 0, sizeof(h));
+	h[0] = q->id >> 8;
+	h[1] = q->id & 0xff;
+	h[2] = 0x80 | (q->opcode << 3) | q->rd;	/* QR, opcode, RD */
+	h[3] = (q->cd << 4) | (rcode & 0x0f);
+	h[5] = with_question ? 1 : 0;
+	put(w, h, sizeof(h));
+	if (with_question)
+		put(w, pkt + DNS_HEADER_LEN, q->question_end - DNS_HEADER_LEN);
+}
+
+static void
+set_aa(struct wr *w)
+{
+	w->buf[2] |= 0x04;
+}
+
+/* The OPT record of the reply: version 0, our payload size, DO copied. */
+static void
+put_opt(struct wr *w, const struct dns_query *q,
+    const struct answer_conf *conf, int ext_rcode)
+{
+	if (!q->edns)
+		return;
+	put(w, "", 1);			/* root owner */
+	put16(w, T_OPT);
+	put16(w, conf->udp_max);
+	put(w, (uint8_t[]){ ext_rcode, 0, q->do_bit ? 0x80 : 0, 0 }, 4);
+	put16(w, 0);
+	w->count[2]++;
+}
+
+/* Writes the section counts into the header. */
+static void
+finish(struct wr *w)
+{
+	if (w->len < DNS_HEADER_LEN)
+		return;
+	patch16(w, 6, w->count[0]);
+	patch16(w, 8, w->count[1]);
+	patch16(w, 10, w->count[2]);
+}
+
+/* Offset of the apex inside the question name, for compression. */
+static uint16_t
+apex_ptr(const struct dns_query *q, const struct zone *z)
+{
+	int i0 = q->nlabels - z->apex_labels;
+
+	return 0xc000 | (DNS_HEADER_LEN + (i0 == 0 ? 0 : q->label_off[i0]));
+}
+
+/* Copies the rendered tails of set after an owner pointer each. */
+static void
+put_rrset(struct wr *w, uint16_t owner, const struct zone_rrset *set,
+    int section)
+{
+	size_t off = 0;
+
+	for (int i = 0; i < set->count; i++) {
+		size_t rdlen = set->tails[off + 8] << 8 | set->tails[off + 9];
+		put16(w, owner);
+		put(w, set->tails + off, 10 + rdlen);
+		off += 10 + rdlen;
+		w->count[section]++;
+	}
+}
+
+/* The SOA with the store's serial; TTL ttl (negative answers: RFC 2308). */
+static void
+put_soa(struct wr *w, const struct dns_query *q, const struct zone *z,
+    uint32_t serial, uint32_t ttl, int section)
+{
+	const struct zone_rrset	*soa = &z->rrsets[ZONE_SOA];
+	size_t			 start;
+
+	put16(w, apex_ptr(q, z));
+	start = w->len;
+	put(w, soa->tails, soa->len);
+	if (w->full)
+		return;
+	for (int i = 0; i < 4; i++) {
+		w->buf[start + 4 + i] = ttl >> (24 - 8 * i);
+		w->buf[start + z->soa_serial_off + i] = serial >> (24 - 8 * i);
+	}
+	w->count[section]++;
+}
+
+/* Glue for the NS targets of the apex, in the additional section. */
+static void
+put_glue(struct wr *w, const struct zone *z)
+{
+	const struct zone_rrset	*ns = &z->rrsets[ZONE_NS];
+	size_t			 off = 0;
+
+	for (int i = 0; i < ns->count; i++) {
+		size_t rdlen = ns->tails[off + 8] << 8 | ns->tails[off + 9];
+		const uint8_t *target = ns->tails + off + 10;
+		for (int g = 0; g < z->nglue; g++) {
+			const struct zone_glue *gl = &z->glue[g];
+			size_t goff = 0;
+			if (gl->name_len != rdlen ||
+			    strncasecmp((const char *)gl->name,
+			    (const char *)target, rdlen) != 0)
+				continue;
+			for (int r = 0; r < gl->rrs.count; r++) {
+				size_t l = gl->rrs.tails[goff + 8] << 8 |
+				    gl->rrs.tails[goff + 9];
+				put(w, gl->name, gl->name_len);
+				put(w, gl->rrs.tails + goff, 10 + l);
+				goff += 10 + l;
+				w->count[2]++;
+			}
+		}
+		off += 10 + rdlen;
+	}
+}
+
+/* One A record for the query name. */
+static void
+put_a(struct wr *w, uint32_t ttl, uint32_t code)
+{
+	put16(w, 0xc000 | DNS_HEADER_LEN);
+	put16(w, T_A);
+	put16(w, C_IN);
+	put32(w, ttl);
+	put16(w, 4);
+	put32(w, code);
+	w->count[0]++;
+}
+
+/*
+ * One TXT record for the query name: text with each "$" replaced by the
+ * address, cut into character-strings of at most 255 bytes.
+ */
+static void
+put_txt(struct wr *w, uint32_t ttl, const char *text, const struct addr *a)
+{
+	char	 buf[1024], abuf[INET6_ADDRSTRLEN];
+	size_t	 n = 0, alen, rdlen;
+
+	inet_ntop(a->family == ADDR_V4 ? AF_INET : AF_INET6, a->bytes, abuf,
+	    sizeof(abuf));
+	alen = strlen(abuf);
+	for (const char *s = text; *s && n < sizeof(buf) - alen; s++) {
+		if (*s == '$') {
+			memcpy(buf + n, abuf, alen);
+			n += alen;
+		} else
+			buf[n++] = *s;
+	}
+	rdlen = n + (n + 254) / 255 + (n == 0);
+	put16(w, 0xc000 | DNS_HEADER_LEN);
+	put16(w, T_TXT);
+	put16(w, C_IN);
+	put32(w, ttl);
+	put16(w, (uint16_t)rdlen);
+	if (n == 0)
+		put(w, "", 1);
+	for (size_t off = 0; off < n; off += 255) {
+		uint8_t l = n - off > 255 ? 255 : (uint8_t)(n - off);
+		put(w, &l, 1);
+		put(w, buf + off, l);
+	}
+	w->count[0]++;
+}
+
+/* A decimal label 0..255 without leading zeros, or -1. */
+static int
+octet_label(const uint8_t *l)
+{
+	int v = 0;
+
+	if (l[0] < 1 || l[0] > 3 || (l[0] > 1 && l[1] == '0'))
+		return -1;
+	for (int i = 1; i <= l[0]; i++) {
+		if (l[i] < '0' || l[i] > '9')
+			return -1;
+		v = v * 10 + l[i] - '0';
+	}
+	return v > 255 ? -1 : v;
+}
+
+/* A one-character hex label, or -1. */
+static int
+nibble_label(const uint8_t *l)
+{
+	if (l[0] != 1)
+		return -1;
+	if (l[1] >= '0' && l[1] <= '9')
+		return l[1] - '0';
+	if (l[1] >= 'a' && l[1] <= 'f')
+		return l[1] - 'a' + 10;
+	return -1;
+}
+
+/* Reads the rel labels before the apex as reversed IPv4 octets. */
+static int
+parse_v4(const struct dns_query *q, int rel, struct addr *a)
+{
+	if (rel > 4)
+		return -1;
+	memset(a, 0, sizeof(*a));
+	a->family = ADDR_V4;
+	a->plen = rel * 8;
+	for (int j = 0; j < rel; j++) {
+		int v = octet_label(q->lname + q->label_off[rel - 1 - j]);
+		if (v < 0)
+			return -1;
+		a->bytes[j] = v;
+	}
+	return 0;
+}
+
+static int
+parse_v6(const struct dns_query *q, int rel, struct addr *a)
+{
+	if (rel > 32)
+		return -1;
+	memset(a, 0, sizeof(*a));
+	a->family = ADDR_V6;
+	a->plen = rel * 4;
+	for (int j = 0; j < rel; j++) {
+		int v = nibble_label(q->lname + q->label_off[rel - 1 - j]);
+		if (v < 0)
+			return -1;
+		a->bytes[j / 2] |= j % 2 ? v : v << 4;
+	}
+	return 0;
+}
+
+/* Whether prefix r holds a test point (so its name always exists). */
+static int
+holds_test_point(const struct answer_conf *conf, const struct addr *r)
+{
+	struct addr t = { ADDR_V4, 32, { 127, 0, 0, 0 } };
+
+	if (r->family == ADDR_V6) {
+		memset(t.bytes, 0, sizeof(t.bytes));
+		t.family = ADDR_V6;
+		t.plen = 128;
+		t.bytes[10] = t.bytes[11] = 0xff;
+		t.bytes[12] = 127;
+	}
+	for (int x = 2; x < 256; x++) {
+		if (!conf->test_code[x])
+			continue;
+		t.bytes[t.family == ADDR_V4 ? 3 : 15] = x;
+		if (addr_contains(r, &t))
+			return 1;
+	}
+	return 0;
+}
+
+static int
+ent_exists(struct store_reader *rd, const struct answer_conf *conf,
+    const struct addr *r)
+{
+	return holds_test_point(conf, r) || store_lookup_range(rd, r) == 1;
+}
+
+/*
+ * Looks address a up: the test points first (127.0.0.1 never listed,
+ * 127.0.0.x listed with code 127.0.0.x for configured x; also their
+ * IPv4-mapped IPv6 forms), then the store.  Returns 1 listed, 0 not, -1.
+ */
+static int
+lookup(struct store_reader *rd, const struct answer_conf *conf,
+    const struct addr *a, struct store_hit *hit)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0xff, 0xff };
+	const uint8_t *v4 = NULL;
+
+	if (a->family == ADDR_V4)
+		v4 = a->bytes;
+	else if (memcmp(a->bytes, mapped, 12) == 0)
+		v4 = a->bytes + 12;
+	if (v4 != NULL && v4[0] == 127 && v4[1] == 0 && v4[2] == 0) {
+		memset(hit, 0, sizeof(*hit));
+		if (v4[3] == 1)
+			return 0;
+		if (conf->test_code[v4[3]]) {
+			hit->code = 0x7f000000u | v4[3];
+			hit->prefix = *a;
+			return 1;
+		}
+	}
+	return store_lookup(rd, a, hit);
+}
+
+/* Classifies the name below the apex. */
+static int
+classify(const struct dns_query *q, const struct zone *z,
+    struct store_reader *rd, const struct answer_conf *conf,
+    struct target *t)
+{
+	int		rel = q->nlabels - z->apex_labels;
+	struct addr	v4, v6;
+	int		is4, is6;
+
+	memset(t, 0, sizeof(*t));
+	if (rel == 0)
+		return t->kind = K_APEX;
+	is4 = parse_v4(q, rel, &v4) == 0;
+	is6 = parse_v6(q, rel, &v6) == 0;
+	if (is4 && rel == 4) {
+		t->a = v4;
+		t->also_ent6 = is6 && ent_exists(rd, conf, &v6);
+		return t->kind = K_ADDR;
+	}
+	if (is6 && rel == 32) {
+		t->a = v6;
+		return t->kind = K_ADDR;
+	}
+	if ((is4 && ent_exists(rd, conf, &v4)) ||
+	    (is6 && ent_exists(rd, conf, &v6)))
+		return t->kind = K_ENT;
+	return t->kind = K_NONE;
+}
+
+static int
+type_index(uint16_t qtype)
+{
+	switch (qtype) {
+	case T_A:	return ANS_T_A;
+	case T_TXT:	return ANS_T_TXT;
+	case T_ANY:	return ANS_T_ANY;
+	case T_SOA:	return ANS_T_SOA;
+	case T_NS:	return ANS_T_NS;
+	default:	return ANS_T_OTHER;
+	}
+}
+
+/* Answers at the apex from the zone file.  Returns the rcode. */
+static int
+answer_apex(struct wr *w, const struct dns_query *q, const struct zone *z,
+    uint32_t serial)
+{
+	static const struct { uint16_t type; int set; } map[] = {
+		{ T_NS, ZONE_NS }, { T_A, ZONE_A }, { T_AAAA, ZONE_AAAA },
+		{ T_TXT, ZONE_TXT }, { T_MX, ZONE_MX },
+	};
+
+	/* ANY: the SOA alone, one RRset (RFC 8482 section 4.1). */
+	if (q->qtype == T_SOA || q->qtype == T_ANY) {
+		put_soa(w, q, z, serial, z->soa_ttl, 0);
+		return R_NOERROR;
+	}
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (map[i].type != q->qtype ||
+		    z->rrsets[map[i].set].count == 0)
+			continue;
+		put_rrset(w, 0xc000 | DNS_HEADER_LEN, &z->rrsets[map[i].set],
+		    0);
+		if (q->qtype == T_NS)
+			put_glue(w, z);
+		return R_NOERROR;
+	}
+	put_soa(w, q, z, serial, z->neg_ttl, 1);	/* NODATA */
+	return R_NOERROR;
+}
+
+/* Answers for a listed address.  Returns the rcode. */
+static int
+answer_listed(struct wr *w, const struct dns_query *q, const struct zone *z,
+    struct store_reader *rd, const struct answer_conf *conf,
+    const struct target *t, const struct store_hit *hit, uint32_t serial)
+{
+	struct store_listing	l;
+	const char		*text = conf->txt_template;
+
+	if (q->qtype == T_A || q->qtype == T_ANY) {
+		put_a(w, conf->ttl, hit->code);
+		return R_NOERROR;
+	}
+	if (q->qtype != T_TXT) {
+		put_soa(w, q, z, serial, z->neg_ttl, 1);	/* NODATA */
+		return R_NOERROR;
+	}
+	/* The listing's own text when it has one (rbldnsd does the same). */
+	if (hit->record != 0 && store_record(rd, hit->record, &l) == 1 &&
+	    l.text[0] != '\0')
+		text = l.text;
+	put_txt(w, conf->ttl, text, &t->a);
+	return R_NOERROR;
+}
+
+/* Everything below the header for a query inside zone z. */
+static int
+answer_zone(struct wr *w, const struct dns_query *q, const struct zone *z,
+    struct store_reader *rd, const struct answer_conf *conf,
+    struct answer_counters *c)
+{
+	struct target		t;
+	struct store_hit	hit;
+	uint32_t		serial;
+	int			rc;
+
+	serial = store_serial(rd);
+	set_aa(w);
+	if (q->qtype == T_AXFR || q->qtype == T_IXFR)
+		return R_REFUSED;	/* transfers: not from this server */
+	switch (classify(q, z, rd, conf, &t)) {
+	case K_APEX:
+		return answer_apex(w, q, z, serial);
+	case K_ENT:
+		put_soa(w, q, z, serial, z->neg_ttl, 1);
+		return R_NOERROR;
+	case K_ADDR:
+		if ((rc = lookup(rd, conf, &t.a, &hit)) == 1) {
+			c->listed++;
+			return answer_listed(w, q, z, rd, conf, &t, &hit,
+			    serial);
+		}
+		if (rc == -1)
+			return -1;
+		if (t.also_ent6) {
+			put_soa(w, q, z, serial, z->neg_ttl, 1);
+			return R_NOERROR;
+		}
+		break;
+	default:
+		break;
+	}
+	put_soa(w, q, z, serial, z->neg_ttl, 1);
+	return R_NXDOMAIN;
+}
+
+static size_t
+error_reply(const struct dns_query *q, uint8_t *out, size_t outsize,
+    int rcode, struct answer_counters *c)
+{
+	struct wr w = { out, 0, outsize, 0, { 0, 0, 0 } };
+
+	begin(&w, q, NULL, rcode, 0);
+	c->by_rcode[rcode == R_FORMERR ? ANS_R_FORMERR : ANS_R_NOTIMP]++;
+	return w.full ? 0 : w.len;
+}
+
+static int
+rcode_index(int rcode)
+{
+	switch (rcode) {
+	case R_NOERROR:		return ANS_R_NOERROR;
+	case R_FORMERR:		return ANS_R_FORMERR;
+	case R_NXDOMAIN:	return ANS_R_NXDOMAIN;
+	case R_NOTIMP:		return ANS_R_NOTIMP;
+	case R_REFUSED:		return ANS_R_REFUSED;
+	default:		return ANS_R_SERVFAIL;
+	}
+}
+
+size_t
+answer_query(const struct zoneset *zs, struct store_reader *rd,
+    const struct answer_conf *conf, const uint8_t *pkt, size_t len,
+    uint8_t *out, size_t outsize, int tcp, struct answer_counters *c)
+{
+	struct dns_query	 q;
+	const struct zone	*z;
+	struct wr		 w = { out, 0, outsize, 0, { 0, 0, 0 } };
+	size_t			 limit = outsize;
+	int			 rcode;
+
+	c->queries++;
+	switch (dns_query_parse(pkt, len, &q)) {
+	case DNS_PARSE_OK:
+		break;
+	case DNS_PARSE_DROP:
+		c->dropped++;
+		return 0;
+	case DNS_PARSE_FORMERR:
+		return error_reply(&q, out, outsize, R_FORMERR, c);
+	case DNS_PARSE_NOTIMP:
+		return error_reply(&q, out, outsize, R_NOTIMP, c);
+	}
+	c->by_type[type_index(q.qtype)]++;
+	if (!tcp) {
+		/* RFC 6891 6.2.5: below 512 means 512. */
+		size_t client = q.edns ? (q.udp_size < 512 ? 512 :
+		    q.udp_size) : 512;
+		if (client > conf->udp_max && conf->udp_max >= 512)
+			client = conf->udp_max;
+		if (client < limit)
+			limit = client;
+	}
+	w.max = limit;
+	if (q.edns && q.edns_version > 0) {
+		begin(&w, &q, pkt, 0, 1);
+		put_opt(&w, &q, conf, 1);	/* BADVERS = 16 */
+		finish(&w);
+		c->by_rcode[ANS_R_BADVERS]++;
+		return w.full ? 0 : w.len;
+	}
+	begin(&w, &q, pkt, 0, 1);
+	if (q.qclass != C_IN)
+		rcode = R_REFUSED;
+	else if ((z = zoneset_find(zs, q.lname, q.qname_len, q.nlabels,
+	    q.label_off)) == NULL)
+		rcode = R_REFUSED;
+	else if ((rcode = answer_zone(&w, &q, z, rd, conf, c)) == -1)
+		rcode = 2;		/* SERVFAIL: the store failed */
+	put_opt(&w, &q, conf, 0);
+	if (w.full) {
+		/* Did not fit: header, question, OPT, and TC. */
+		w.len = 0;
+		w.full = 0;
+		memset(w.count, 0, sizeof(w.count));
+		begin(&w, &q, pkt, rcode, 1);
+		w.buf[2] |= 0x02;
+		if (rcode != R_REFUSED)
+			set_aa(&w);
+		put_opt(&w, &q, conf, 0);
+		c->truncated++;
+	}
+	w.buf[3] = (w.buf[3] & 0xf0) | (rcode & 0x0f);
+	finish(&w);
+	c->by_rcode[rcode_index(rcode)]++;
+	return w.full ? 0 : w.len;
+}

@@ -1,0 +1,64 @@
+/*
+ * answer.h -- turning one DNS query and the store into one answer
+ *
+ * The responder's logic without its sockets: given the bytes of a query,
+ * the served zones and a store reader, write the bytes of the reply.  It
+ * follows RFC 5782 (names, test points), RFC 1034/1035/2308 (authoritative
+ * answers, NXDOMAIN/NODATA with the SOA, empty non-terminals), RFC 6891
+ * (EDNS, BADVERS, payload size, TC) and RFC 8482 (minimal ANY).  No heap
+ * allocation; every write is bounded by the output size.
+ */
+#ifndef RELAYBL_ANSWER_H
+#define RELAYBL_ANSWER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+#include "zone.h"
+
+#define ANSWER_UDP_MAX	1232	/* default EDNS payload we offer */
+
+struct answer_conf {
+	uint32_t	ttl;		/* TTL of listing A and TXT records */
+	char		txt_template[STORE_TEXT_MAX];	/* "$" = address */
+	uint8_t		test_code[256];	/* 1: 127.0.0.x is a test point */
+	uint16_t	udp_max;	/* largest UDP reply we send */
+};
+
+/* Counters of one worker (read by others with relaxed loads). */
+enum { ANS_T_A, ANS_T_TXT, ANS_T_ANY, ANS_T_SOA, ANS_T_NS, ANS_T_OTHER,
+    ANS_T_MAX };
+enum { ANS_R_NOERROR, ANS_R_FORMERR, ANS_R_SERVFAIL, ANS_R_NXDOMAIN,
+    ANS_R_NOTIMP, ANS_R_REFUSED, ANS_R_BADVERS, ANS_R_MAX };
+
+struct answer_counters {
+	uint64_t	queries;
+	uint64_t	by_type[ANS_T_MAX];
+	uint64_t	by_rcode[ANS_R_MAX];
+	uint64_t	listed;		/* answers saying "listed" */
+	uint64_t	truncated;
+	uint64_t	dropped;	/* not answered at all */
+	uint64_t	tcp_queries;
+	uint64_t	tcp_connections;
+	uint64_t	tcp_refused;	/* over the connection cap */
+};
+
+#define ANSWER_TYPE_NAMES { "A", "TXT", "ANY", "SOA", "NS", "other" }
+#define ANSWER_RCODE_NAMES { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", \
+	"NOTIMP", "REFUSED", "BADVERS" }
+
+/* Fills conf with defaults: TTL 1800, test point 127.0.0.2, no template. */
+void	answer_conf_init(struct answer_conf *);
+
+/*
+ * Answers the query pkt (len bytes) into out (outsize bytes; over TCP the
+ * reply may use all of it, over UDP no more than the client allows).
+ * Returns the reply length, or 0 when nothing is to be sent.  Counts into
+ * c.  rd may be in a held snapshot (store_reader_begin) or not.
+ */
+size_t	answer_query(const struct zoneset *, struct store_reader *rd,
+	    const struct answer_conf *, const uint8_t *pkt, size_t len,
+	    uint8_t *out, size_t outsize, int tcp, struct answer_counters *c);
+
+#endif

@@ -1,0 +1,744 @@
+/*
+ * dnsbld.c -- the relaybl DNS responder
+ *
+ * dnsbld [-c FILE] [-d DIR] [-z ZONEFILE]... [-l ADDR:PORT]... [-w N]
+ *        [-u USER] [-v]
+ *
+ * Each worker is a thread with its own event loop, its own store reader and
+ * its own UDP and TCP sockets on every listen address (SO_REUSEPORT lets
+ * the kernel spread clients over them).  UDP queries are read and answered
+ * in batches with recvmmsg/sendmmsg, one store snapshot per batch; TCP
+ * connections (RFC 7766: length-prefixed, pipelined, idle timeout, a cap
+ * per worker) go through libevent bufferevents.  The answers themselves
+ * come from answer.c, which touches no socket.
+ *
+ * The main thread owns the signals: SIGTERM/SIGINT stop the workers and
+ * exit 0, SIGHUP rereads the zone files (the new set is swapped in
+ * atomically; a failed reload keeps the old one), SIGUSR1 prints counters.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "answer.h"
+#include "config.h"
+#include "log.h"
+#include "store.h"
+#include "zone.h"
+
+#define BATCH		64
+#define PKT_MAX		4096
+#define MAX_LISTEN	16
+#define MAX_WORKERS	64
+#define MAX_ZONEFILES	64
+
+struct listen_addr {
+	struct sockaddr_storage	ss;
+	socklen_t		len;
+	char			text[80];
+};
+
+struct tcpconn {
+	struct worker		*w;
+	struct bufferevent	*bev;
+	TAILQ_ENTRY(tcpconn)	 entry;
+};
+TAILQ_HEAD(tcpconns, tcpconn);
+
+struct worker_sock {
+	int		 udp, tcp;
+	struct event	*uev, *tev;
+};
+
+struct worker {
+	struct dnsbld		*d;
+	int			 id;
+	pthread_t		 thread;
+	struct event_base	*base;
+	struct store_reader	*rd;
+	struct worker_sock	 socks[MAX_LISTEN];
+	int			 nsocks;
+	int			 tcp_conns;
+	struct tcpconns		 conns;
+	struct answer_counters	 cnt;
+	struct mmsghdr		 inm[BATCH], outm[BATCH];
+	struct iovec		 iniov[BATCH], outiov[BATCH];
+	struct sockaddr_storage	 peers[BATCH];
+	uint8_t			 inbuf[BATCH][PKT_MAX];
+	uint8_t			 outbuf[BATCH][PKT_MAX];
+};
+
+
+struct dnsbld {
+	struct config		*cfg;
+	struct store		*st;
+	struct zoneset		*zones;		/* swapped atomically */
+	struct zoneset		*retired;	/* freed at the next reload */
+	struct answer_conf	 conf;
+	struct listen_addr	 listen[MAX_LISTEN];
+	int			 nlisten;
+	char			*zonefiles[MAX_ZONEFILES];
+	int			 nzonefiles;
+	const char		*zonedir;
+	const char		*storedir;
+	const char		*user;
+	uint64_t		 map_size;
+	int			 nworkers;
+	int64_t			 tcp_idle;
+	int64_t			 tcp_max;
+	struct worker		*workers[MAX_WORKERS];
+	struct event_base	*main_base;
+};
+
+static void	usage(void) __attribute__((noreturn));
+static void	tcp_close(struct tcpconn *);
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: dnsbld [-c FILE] [-d DIR] [-z ZONEFILE]... "
+	    "[-l ADDR:PORT]... [-w N] [-u USER] [-v]\n");
+	exit(2);
+}
+
+/* --- Configuration --------------------------------------------------- */
+
+/* "1.2.3.4:53", "[::1]:5353".  Returns 0 or -1. */
+static int
+parse_listen(const char *s, struct listen_addr *la)
+{
+	char		 host[64];
+	const char	*colon, *h = s;
+	size_t		 hlen;
+	char		*end;
+	long		 port;
+
+	memset(la, 0, sizeof(*la));
+	if (*s == '[') {
+		const char *rb = strchr(s, ']');
+		if (rb == NULL || rb[1] != ':')
+			return -1;
+		h = s + 1;
+		hlen = (size_t)(rb - h);
+		colon = rb + 1;
+	} else {
+		if ((colon = strrchr(s, ':')) == NULL)
+			return -1;
+		hlen = (size_t)(colon - s);
+	}
+	if (hlen == 0 || hlen >= sizeof(host))
+		return -1;
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || port < 1 || port > 65535 || end == colon + 1)
+		return -1;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&la->ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&la->ss;
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		la->len = sizeof(*sin);
+	} else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		la->len = sizeof(*sin6);
+	} else
+		return -1;
+	snprintf(la->text, sizeof(la->text), "%s", s);
+	return 0;
+}
+
+/* A comma- or space-separated list of listen addresses from the config. */
+static int
+config_listen(struct dnsbld *d, const char *list)
+{
+	char	buf[1024], *tok, *save;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (tok = strtok_r(buf, ", \t", &save); tok != NULL;
+	    tok = strtok_r(NULL, ", \t", &save)) {
+		if (d->nlisten == MAX_LISTEN ||
+		    parse_listen(tok, &d->listen[d->nlisten]) == -1) {
+			log_warnx("%s: [dnsbld] listen: bad address \"%s\"",
+			    config_name(d->cfg), tok);
+			return -1;
+		}
+		d->nlisten++;
+	}
+	return 0;
+}
+
+static int
+config_codes(struct dnsbld *d, const char *list)
+{
+	char	 buf[256], *tok, *save;
+	uint32_t code;
+
+	memset(d->conf.test_code, 0, sizeof(d->conf.test_code));
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (tok = strtok_r(buf, ", \t", &save); tok != NULL;
+	    tok = strtok_r(NULL, ", \t", &save)) {
+		char *end;
+		long x = strtol(tok, &end, 10);
+		if (*end == '\0' && x >= 2 && x <= 255)
+			code = 0x7f000000u | (uint32_t)x;
+		else if (inet_pton(AF_INET, tok, &code) == 1 &&
+		    (ntohl(code) & 0xffffff00u) == 0x7f000000u &&
+		    (ntohl(code) & 0xff) >= 2)
+			code = ntohl(code);
+		else {
+			log_warnx("%s: [dnsbld] test_codes: bad code \"%s\" "
+			    "(want 2-255 or 127.0.0.2-127.0.0.255)",
+			    config_name(d->cfg), tok);
+			return -1;
+		}
+		d->conf.test_code[code & 0xff] = 1;
+	}
+	d->conf.test_code[2] = 1;	/* RFC 5782: always */
+	return 0;
+}
+
+static int
+load_config(struct dnsbld *d)
+{
+	static const char *const keys[] = { "listen", "zones", "workers",
+	    "user", "ttl", "txt_template", "test_codes", "tcp_idle_timeout",
+	    "tcp_max_connections", "udp_payload", NULL };
+	struct config	*c = d->cfg;
+	int64_t		 n;
+	const char	*s;
+
+	config_check_keys(c, "dnsbld", keys);
+	if (d->storedir == NULL)
+		d->storedir = config_str(c, "store", "dir", "state/store");
+	if (config_size(c, "store", "map_size", (uint64_t)4 << 30,
+	    &d->map_size) == -1)
+		return -1;
+	if (d->nlisten == 0 && config_listen(d, config_str(c, "dnsbld",
+	    "listen", "127.0.0.1:5353")) == -1)
+		return -1;
+	d->zonedir = config_str(c, "dnsbld", "zones", "zones");
+	if (d->nworkers == 0) {
+		if (config_int(c, "dnsbld", "workers", 1, 1, MAX_WORKERS,
+		    &n) == -1)
+			return -1;
+		d->nworkers = (int)n;
+	}
+	if (d->user == NULL)
+		d->user = config_str(c, "dnsbld", "user", NULL);
+	answer_conf_init(&d->conf);
+	if (config_int(c, "dnsbld", "ttl", 1800, 0, 604800, &n) == -1)
+		return -1;
+	d->conf.ttl = (uint32_t)n;
+	s = config_str(c, "dnsbld", "txt_template",
+	    "Listed as an open relay, see https://relaybl.example/lookup?ip=$");
+	snprintf(d->conf.txt_template, sizeof(d->conf.txt_template), "%s", s);
+	if (config_codes(d, config_str(c, "dnsbld", "test_codes", "2, 3")) ==
+	    -1)
+		return -1;
+	if (config_int(c, "dnsbld", "udp_payload", ANSWER_UDP_MAX, 512,
+	    PKT_MAX, &n) == -1)
+		return -1;
+	d->conf.udp_max = (uint16_t)n;
+	if (config_duration(c, "dnsbld", "tcp_idle_timeout", 10,
+	    &d->tcp_idle) == -1 || config_int(c, "dnsbld",
+	    "tcp_max_connections", 64, 1, 100000, &d->tcp_max) == -1)
+		return -1;
+	return 0;
+}
+
+/* --- UDP ------------------------------------------------------------- */
+
+static struct zoneset *
+current_zones(struct dnsbld *d)
+{
+	return __atomic_load_n(&d->zones, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Reads a batch, answers it from one store snapshot, sends the answers;
+ * repeats while batches come back full, a few times at most, so that one
+ * busy socket cannot starve the others.
+ */
+static void
+udp_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+	int		 n, m, sent, r;
+
+	(void)what;
+	for (int round = 0; round < 8; round++) {
+		for (int i = 0; i < BATCH; i++)
+			w->inm[i].msg_hdr.msg_namelen = sizeof(w->peers[i]);
+		n = recvmmsg(fd, w->inm, BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			return;
+		struct zoneset *zs = current_zones(w->d);
+		store_reader_begin(w->rd);
+		for (int i = m = 0; i < n; i++) {
+			size_t len = answer_query(zs, w->rd, &w->d->conf,
+			    w->inbuf[i], w->inm[i].msg_len, w->outbuf[m],
+			    PKT_MAX, 0, &w->cnt);
+			if (len == 0)
+				continue;
+			w->outiov[m].iov_base = w->outbuf[m];
+			w->outiov[m].iov_len = len;
+			w->outm[m].msg_hdr.msg_name = &w->peers[i];
+			w->outm[m].msg_hdr.msg_namelen =
+			    w->inm[i].msg_hdr.msg_namelen;
+			m++;
+		}
+		store_reader_end(w->rd);
+		for (sent = 0; sent < m; sent += r) {
+			r = sendmmsg(fd, w->outm + sent, m - sent, 0);
+			if (r <= 0) {
+				if (r == -1 && errno == EINTR) {
+					r = 0;
+					continue;
+				}
+				w->cnt.dropped += m - sent;
+				break;
+			}
+		}
+		if (n < BATCH)
+			return;
+	}
+}
+
+/* --- TCP ------------------------------------------------------------- */
+
+static void
+tcp_close(struct tcpconn *tc)
+{
+	tc->w->tcp_conns--;
+	TAILQ_REMOVE(&tc->w->conns, tc, entry);
+	bufferevent_free(tc->bev);
+	free(tc);
+}
+
+/* Answers every whole query in the input; pipelined queries in order. */
+static void
+tcp_read(struct bufferevent *bev, void *arg)
+{
+	struct tcpconn	*tc = arg;
+	struct worker	*w = tc->w;
+	struct evbuffer	*in = bufferevent_get_input(bev);
+	uint8_t		 lenb[2], q[PKT_MAX], out[PKT_MAX + 2];
+	size_t		 qlen, alen;
+
+	while (evbuffer_get_length(in) >= 2) {
+		evbuffer_copyout(in, lenb, 2);
+		qlen = (size_t)lenb[0] << 8 | lenb[1];
+		if (qlen < 12 || qlen > PKT_MAX) {
+			/* Not a query we would answer: drop the connection. */
+			w->cnt.dropped++;
+			tcp_close(tc);
+			return;
+		}
+		if (evbuffer_get_length(in) < qlen + 2)
+			return;
+		evbuffer_drain(in, 2);
+		evbuffer_remove(in, q, qlen);
+		w->cnt.tcp_queries++;
+		alen = answer_query(current_zones(w->d), w->rd, &w->d->conf,
+		    q, qlen, out + 2, PKT_MAX, 1, &w->cnt);
+		if (alen == 0) {
+			tcp_close(tc);
+			return;
+		}
+		out[0] = alen >> 8;
+		out[1] = alen & 0xff;
+		bufferevent_write(bev, out, alen + 2);
+	}
+}
+
+/* After the client closed its side: close once the answers are out. */
+static void
+tcp_drained(struct bufferevent *bev, void *arg)
+{
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		tcp_close(arg);
+}
+
+static void
+tcp_event(struct bufferevent *bev, short events, void *arg)
+{
+	struct tcpconn *tc = arg;
+
+	if ((events & BEV_EVENT_EOF) &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+		bufferevent_disable(bev, EV_READ);
+		bufferevent_setcb(bev, NULL, tcp_drained, NULL, tc);
+		return;
+	}
+	tcp_close(tc);		/* EOF, error, or idle timeout */
+}
+
+static void
+tcp_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	struct worker	*w = arg;
+	struct tcpconn	*tc;
+	struct timeval	 idle = { w->d->tcp_idle, 0 };
+	int		 fd;
+
+	(void)what;
+	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
+	    -1)
+		return;
+	w->cnt.tcp_connections++;
+	/* The cap keeps idle TCP clients from using up what UDP needs. */
+	if (w->tcp_conns >= w->d->tcp_max ||
+	    (tc = calloc(1, sizeof(*tc))) == NULL) {
+		w->cnt.tcp_refused++;
+		close(fd);
+		return;
+	}
+	tc->w = w;
+	if ((tc->bev = bufferevent_socket_new(w->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		close(fd);
+		free(tc);
+		return;
+	}
+	w->tcp_conns++;
+	TAILQ_INSERT_TAIL(&w->conns, tc, entry);
+	bufferevent_setcb(tc->bev, tcp_read, NULL, tcp_event, tc);
+	bufferevent_set_timeouts(tc->bev, &idle, &idle);
+	bufferevent_enable(tc->bev, EV_READ);
+}
+
+/* --- Workers --------------------------------------------------------- */
+
+static int
+open_socket(const struct listen_addr *la, int type)
+{
+	int fd, one = 1;
+
+	if ((fd = socket(la->ss.ss_family, type | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ==
+	    -1 || (la->ss.ss_family == AF_INET6 && setsockopt(fd,
+	    IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == -1) ||
+	    bind(fd, (const struct sockaddr *)&la->ss, la->len) == -1 ||
+	    (type == SOCK_STREAM && listen(fd, 128) == -1)) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+static struct worker *
+worker_new(struct dnsbld *d, int id)
+{
+	struct worker *w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		fatal("worker");
+	w->d = d;
+	w->id = id;
+	TAILQ_INIT(&w->conns);
+	if ((w->base = event_base_new()) == NULL ||
+	    (w->rd = store_reader_new(d->st)) == NULL)
+		fatalx("worker %d: cannot set up", id);
+	for (int i = 0; i < BATCH; i++) {
+		w->iniov[i].iov_base = w->inbuf[i];
+		w->iniov[i].iov_len = PKT_MAX;
+		w->inm[i].msg_hdr.msg_iov = &w->iniov[i];
+		w->inm[i].msg_hdr.msg_iovlen = 1;
+		w->inm[i].msg_hdr.msg_name = &w->peers[i];
+		w->outm[i].msg_hdr.msg_iov = &w->outiov[i];
+		w->outm[i].msg_hdr.msg_iovlen = 1;
+	}
+	for (int i = 0; i < d->nlisten; i++) {
+		struct worker_sock *s = &w->socks[w->nsocks++];
+		if ((s->udp = open_socket(&d->listen[i], SOCK_DGRAM)) == -1 ||
+		    (s->tcp = open_socket(&d->listen[i], SOCK_STREAM)) == -1)
+			fatal("cannot listen on %s", d->listen[i].text);
+		s->uev = event_new(w->base, s->udp, EV_READ | EV_PERSIST,
+		    udp_read, w);
+		s->tev = event_new(w->base, s->tcp, EV_READ | EV_PERSIST,
+		    tcp_accept, w);
+		if (s->uev == NULL || s->tev == NULL ||
+		    event_add(s->uev, NULL) == -1 ||
+		    event_add(s->tev, NULL) == -1)
+			fatalx("worker %d: cannot add events", id);
+	}
+	return w;
+}
+
+static void *
+worker_run(void *arg)
+{
+	struct worker *w = arg;
+
+	event_base_dispatch(w->base);
+	return NULL;
+}
+
+static void
+worker_free(struct worker *w)
+{
+	while (!TAILQ_EMPTY(&w->conns))
+		tcp_close(TAILQ_FIRST(&w->conns));
+	for (int i = 0; i < w->nsocks; i++) {
+		event_free(w->socks[i].uev);
+		event_free(w->socks[i].tev);
+		close(w->socks[i].udp);
+		close(w->socks[i].tcp);
+	}
+	store_reader_free(w->rd);
+	event_base_free(w->base);
+	free(w);
+}
+
+/* --- Signals --------------------------------------------------------- */
+
+#define LOAD(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+static void
+print_counters(struct dnsbld *d)
+{
+	static const char *tnames[] = ANSWER_TYPE_NAMES;
+	static const char *rnames[] = ANSWER_RCODE_NAMES;
+	struct answer_counters	s;
+	char			line[1024];
+	size_t			n = 0;
+
+	memset(&s, 0, sizeof(s));
+	/* Workers write their own counters; a slightly stale sum is fine. */
+	for (int i = 0; i < d->nworkers; i++) {
+		struct answer_counters *c = &d->workers[i]->cnt;
+		s.queries += LOAD(c->queries);
+		for (int t = 0; t < ANS_T_MAX; t++)
+			s.by_type[t] += LOAD(c->by_type[t]);
+		for (int r = 0; r < ANS_R_MAX; r++)
+			s.by_rcode[r] += LOAD(c->by_rcode[r]);
+		s.listed += LOAD(c->listed);
+		s.truncated += LOAD(c->truncated);
+		s.dropped += LOAD(c->dropped);
+		s.tcp_queries += LOAD(c->tcp_queries);
+		s.tcp_connections += LOAD(c->tcp_connections);
+		s.tcp_refused += LOAD(c->tcp_refused);
+	}
+	n += snprintf(line + n, sizeof(line) - n, "queries %llu (",
+	    (unsigned long long)s.queries);
+	for (int t = 0; t < ANS_T_MAX; t++)
+		n += snprintf(line + n, sizeof(line) - n, "%s%s %llu",
+		    t ? ", " : "", tnames[t],
+		    (unsigned long long)s.by_type[t]);
+	n += snprintf(line + n, sizeof(line) - n, ")");
+	for (int r = 0; r < ANS_R_MAX; r++)
+		n += snprintf(line + n, sizeof(line) - n, " %s %llu",
+		    rnames[r], (unsigned long long)s.by_rcode[r]);
+	log_info("%s", line);
+	log_info("listed %llu, tcp connections %llu (refused %llu), "
+	    "tcp queries %llu, truncated %llu, dropped %llu",
+	    (unsigned long long)s.listed,
+	    (unsigned long long)s.tcp_connections,
+	    (unsigned long long)s.tcp_refused,
+	    (unsigned long long)s.tcp_queries,
+	    (unsigned long long)s.truncated, (unsigned long long)s.dropped);
+}
+
+static void
+reload_zones(struct dnsbld *d)
+{
+	struct zoneset *zs, *old;
+
+	if ((zs = zoneset_load(d->zonefiles, d->nzonefiles, d->zonedir)) ==
+	    NULL) {
+		log_warnx("reload failed: still serving the old zones");
+		return;
+	}
+	old = __atomic_exchange_n(&d->zones, zs, __ATOMIC_ACQ_REL);
+	/*
+	 * A worker may still be answering from the old set; batches last
+	 * microseconds and reloads come from people, so the old set is
+	 * freed at the next reload (or at exit), not now.
+	 */
+	zoneset_free(d->retired);
+	d->retired = old;
+	log_info("reloaded %d zones", zs->n);
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct dnsbld *d = arg;
+
+	(void)what;
+	switch (sig) {
+	case SIGHUP:
+		reload_zones(d);
+		break;
+	case SIGUSR1:
+		print_counters(d);
+		break;
+	default:
+		for (int i = 0; i < d->nworkers; i++)
+			event_base_loopbreak(d->workers[i]->base);
+		event_base_loopbreak(d->main_base);
+		break;
+	}
+}
+
+/* --- Main ------------------------------------------------------------ */
+
+static void
+drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if (user == NULL || geteuid() != 0)
+		return;
+	if ((pw = getpwnam(user)) == NULL)
+		fatalx("no such user \"%s\"", user);
+	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
+	    setuid(pw->pw_uid) == -1)
+		fatal("cannot become %s", user);
+}
+
+static void
+parse_args(struct dnsbld *d, int argc, char **argv, const char **cfgpath)
+{
+	char	*end;
+	int	 ch;
+
+	while ((ch = getopt(argc, argv, "c:d:l:u:vw:z:")) != -1) {
+		switch (ch) {
+		case 'c':
+			*cfgpath = optarg;
+			break;
+		case 'd':
+			d->storedir = optarg;
+			break;
+		case 'l':
+			if (d->nlisten == MAX_LISTEN ||
+			    parse_listen(optarg, &d->listen[d->nlisten]) == -1)
+				fatalx("-l: bad address \"%s\" (want "
+				    "1.2.3.4:53 or [::1]:53)", optarg);
+			d->nlisten++;
+			break;
+		case 'u':
+			d->user = optarg;
+			break;
+		case 'v':
+			log_setverbose(1);
+			break;
+		case 'w':
+			d->nworkers = (int)strtol(optarg, &end, 10);
+			if (*end != '\0' || d->nworkers < 1 ||
+			    d->nworkers > MAX_WORKERS)
+				fatalx("-w: want 1..%d workers", MAX_WORKERS);
+			break;
+		case 'z':
+			if (d->nzonefiles == MAX_ZONEFILES)
+				fatalx("-z: too many zone files");
+			d->zonefiles[d->nzonefiles++] = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+}
+
+static void
+announce(struct dnsbld *d)
+{
+	char			 buf[1024];
+	size_t			 n = 0;
+	struct store_reader	*rd = store_reader_new(d->st);
+	struct zoneset		*zs = current_zones(d);
+
+	for (int i = 0; i < zs->n && n < sizeof(buf); i++)
+		n += snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? " " : "",
+		    zs->zones[i]->name);
+	log_info("ready: %d zones (%s), store %s serial %u, %d workers, "
+	    "listening on %s%s", zs->n, buf, d->storedir,
+	    rd ? store_serial(rd) : 0, d->nworkers, d->listen[0].text,
+	    d->nlisten > 1 ? " and more" : "");
+	store_reader_free(rd);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct dnsbld	 d;
+	const char		*cfgpath = NULL;
+	struct event		*sigev[4];
+	static const int	 sigs[4] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+	sigset_t		 all, old;
+
+	log_init("dnsbld", 0);
+	signal(SIGPIPE, SIG_IGN);
+	parse_args(&d, argc, argv, &cfgpath);
+	if ((d.cfg = config_load(cfgpath)) == NULL || load_config(&d) == -1)
+		exit(2);
+	if ((d.zones = zoneset_load(d.zonefiles, d.nzonefiles, d.zonedir)) ==
+	    NULL)
+		exit(2);
+	if ((d.st = store_open(d.storedir, STORE_RDONLY, d.map_size)) == NULL)
+		exit(2);
+	if (evthread_use_pthreads() == -1)
+		fatalx("libevent without thread support");
+	/* Workers inherit a mask without our signals: main handles them. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (int i = 0; i < d.nworkers; i++)
+		d.workers[i] = worker_new(&d, i);
+	drop_privileges(d.user);
+	for (int i = 0; i < d.nworkers; i++)
+		if (pthread_create(&d.workers[i]->thread, NULL, worker_run,
+		    d.workers[i]) != 0)
+			fatalx("cannot start worker %d", i);
+	if ((d.main_base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	for (int i = 0; i < 4; i++) {
+		sigev[i] = evsignal_new(d.main_base, sigs[i], on_signal, &d);
+		if (sigev[i] == NULL || event_add(sigev[i], NULL) == -1)
+			fatalx("cannot handle signal %d", sigs[i]);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	announce(&d);
+	event_base_dispatch(d.main_base);
+	for (int i = 0; i < d.nworkers; i++)
+		pthread_join(d.workers[i]->thread, NULL);
+	log_info("stopping");
+	print_counters(&d);
+	for (int i = 0; i < 4; i++)
+		event_free(sigev[i]);
+	for (int i = 0; i < d.nworkers; i++)
+		worker_free(d.workers[i]);
+	event_base_free(d.main_base);
+	zoneset_free(d.zones);
+	zoneset_free(d.retired);
+	store_close(d.st);
+	config_free(d.cfg);
+	return 0;
+}
