@@ -23,7 +23,7 @@ LIB	 = dnsbl/log.c dnsbl/addr.c dnsbl/store.c dnsbl/config.c \
 	   dnsbl/store_read.c dnsbl/store_write.c dnsbl/dns_query.c \
 	   dnsbl/zone.c dnsbl/answer.c
 PROGS	 = dnsbl/dnsblctl dnsbl/dnsbld
-UNIT	 = test_addr test_store test_import test_config
+UNIT	 = test_addr test_store test_import test_config test_answer
 BENCH	 = store_bench
 
 LIB_REL	 = $(LIB:%.c=build/rel/%.o)
