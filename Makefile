@@ -112,15 +112,13 @@ bench: deps all build/rel/tests/bench/store_bench
 
 # libFuzzer harnesses for every parser; FUZZ_SECONDS each (default 60).
 FUZZ_SECONDS ?= 60
-FUZZERS	 = fuzz_addr fuzz_import fuzz_config
-FUZZ_SRCS = dnsbl/log.c dnsbl/addr.c dnsbl/import.c dnsbl/config.c
+FUZZERS	 = fuzz_addr fuzz_import fuzz_config fuzz_answer
 fuzz: deps
 	@mkdir -p build/fuzz
 	for f in $(FUZZERS); do \
 		clang $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
-		    $$(pkg-config --cflags inih) -o build/fuzz/$$f \
-		    tests/fuzz/$$f.c $(FUZZ_SRCS) $$(pkg-config --libs inih) \
-		    || exit 1; \
+		    $$(pkg-config --cflags $(PKGS)) -o build/fuzz/$$f \
+		    tests/fuzz/$$f.c $(LIB) $(LDLIBS) || exit 1; \
 		mkdir -p build/fuzz/corpus-$$f; \
 		build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) \
 		    build/fuzz/corpus-$$f tests/fuzz/seeds-$$f || exit 1; \
