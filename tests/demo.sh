@@ -1,7 +1,8 @@
 #!/bin/sh
 # demo.sh -- what `make run` shows: a demo store built from the example
-# list, and a few lookups against it.  The store lives in state/ (ignored
-# by git) and is rebuilt on every run.
+# list, a few lookups against it, then dnsbld serving it on
+# 127.0.0.1:5353 until Ctrl-C.  The store lives in state/ (ignored by git)
+# and is rebuilt on every run.
 set -e
 cd "$(dirname "$0")/.."
 CTL="dnsbl/dnsblctl -d state/demo"
@@ -23,3 +24,16 @@ $CTL history 192.0.2.99
 echo
 echo "\$ $CTL stats"
 $CTL stats
+
+cat <<'TRY'
+
+== dnsbld is starting on 127.0.0.1:5353 (UDP and TCP), zone bl.relaybl.example
+   Try, in another terminal:
+     dig @127.0.0.1 -p 5353 2.0.0.127.bl.relaybl.example A     # RFC 5782 test point: listed
+     dig @127.0.0.1 -p 5353 1.2.0.192.bl.relaybl.example TXT   # a demo listing (192.0.2.1)
+     dig @127.0.0.1 -p 5353 100.2.0.192.bl.relaybl.example A   # unlisted: NXDOMAIN
+     dig @127.0.0.1 -p 5353 +tcp 99.2.0.192.bl.relaybl.example A
+     dnsbl/dnsblctl -d state/demo add 192.0.2.100   # then ask again: listed at once
+   Ctrl-C stops it.
+TRY
+exec dnsbl/dnsbld -c etc/relaybl.conf -d state/demo -l 127.0.0.1:5353
