@@ -147,50 +147,96 @@ take_record(struct zone *z, const ldns_rr *rr, const char *path)
 	return 0;
 }
 
-struct zone *
-zone_load(const char *path)
+/*
+ * Reads every record of the file into a list we own.  (Record by record,
+ * not ldns_zone_new_frm_fp: that one leaks the records read so far when a
+ * later line is bad, and a reload with a typo must not leak.)
+ */
+static ldns_rr_list *
+read_records(const char *path)
 {
 	FILE		*fp;
-	ldns_zone	*lz = NULL;
-	ldns_rr_list	*rrs;
-	struct zone	*z;
-	int		 line = 0;
+	ldns_rr_list	*list;
+	ldns_rr		*rr;
+	ldns_rdf	*origin = NULL, *prev = NULL;
+	uint32_t	 ttl = 3600;
+	int		 line = 1;
 	ldns_status	 st;
 
 	if ((fp = fopen(path, "r")) == NULL) {
 		log_warn("zone file %s", path);
 		return NULL;
 	}
-	st = ldns_zone_new_frm_fp_l(&lz, fp, NULL, 3600, LDNS_RR_CLASS_IN,
-	    &line);
-	fclose(fp);
-	if (st != LDNS_STATUS_OK) {
-		log_warnx("%s:%d: %s", path, line, ldns_get_errorstr_by_id(st));
-		return NULL;
+	if ((list = ldns_rr_list_new()) == NULL)
+		goto err;
+	while (!feof(fp)) {
+		rr = NULL;
+		st = ldns_rr_new_frm_fp_l(&rr, fp, &ttl, &origin, &prev, &line);
+		if (st == LDNS_STATUS_SYNTAX_EMPTY ||
+		    st == LDNS_STATUS_SYNTAX_TTL ||
+		    st == LDNS_STATUS_SYNTAX_ORIGIN ||
+		    st == LDNS_STATUS_SYNTAX_INCLUDE)
+			continue;
+		if (st != LDNS_STATUS_OK) {
+			/* ldns has counted the bad line's newline too. */
+			log_warnx("%s:%d: %s", path, line > 1 ? line - 1 : 1,
+			    ldns_get_errorstr_by_id(st));
+			goto err;
+		}
+		if (!ldns_rr_list_push_rr(list, rr)) {
+			ldns_rr_free(rr);
+			goto err;
+		}
 	}
+	fclose(fp);
+	ldns_rdf_deep_free(origin);
+	ldns_rdf_deep_free(prev);
+	return list;
+err:
+	fclose(fp);
+	ldns_rdf_deep_free(origin);
+	ldns_rdf_deep_free(prev);
+	ldns_rr_list_deep_free(list);
+	return NULL;
+}
+
+struct zone *
+zone_load(const char *path)
+{
+	ldns_rr_list	*rrs;
+	const ldns_rr	*soa = NULL;
+	struct zone	*z;
+	size_t		 n;
+
+	if ((rrs = read_records(path)) == NULL)
+		return NULL;
 	if ((z = calloc(1, sizeof(*z))) == NULL) {
-		ldns_zone_deep_free(lz);
+		ldns_rr_list_deep_free(rrs);
 		log_warn("zone");
 		return NULL;
 	}
-	if (ldns_zone_soa(lz) == NULL) {
+	n = ldns_rr_list_rr_count(rrs);
+	for (size_t i = 0; i < n && soa == NULL; i++)
+		if (ldns_rr_get_type(ldns_rr_list_rr(rrs, i)) ==
+		    LDNS_RR_TYPE_SOA)
+			soa = ldns_rr_list_rr(rrs, i);
+	if (soa == NULL) {
 		log_warnx("%s: no SOA record", path);
 		goto err;
 	}
-	if (take_soa(z, ldns_zone_soa(lz), path) == -1)
+	if (take_soa(z, soa, path) == -1)
 		goto err;
-	rrs = ldns_zone_rrs(lz);
-	for (size_t i = 0; i < ldns_rr_list_rr_count(rrs); i++)
+	for (size_t i = 0; i < n; i++)
 		if (take_record(z, ldns_rr_list_rr(rrs, i), path) == -1)
 			goto err;
 	if (z->rrsets[ZONE_NS].count == 0) {
 		log_warnx("%s: no NS record at the apex %s", path, z->name);
 		goto err;
 	}
-	ldns_zone_deep_free(lz);
+	ldns_rr_list_deep_free(rrs);
 	return z;
 err:
-	ldns_zone_deep_free(lz);
+	ldns_rr_list_deep_free(rrs);
 	zone_free(z);
 	return NULL;
 }

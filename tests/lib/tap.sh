@@ -8,7 +8,7 @@ tap_n=0
 tap_failed=0
 T=$(mktemp -d /tmp/relaybl-test.XXXXXX)
 tap_cleanup() { :; }
-trap 'tap_cleanup; rm -rf "$T"' EXIT
+trap 'tap_cleanup; [ -n "$KEEP" ] || rm -rf "$T"' EXIT
 trap 'exit 130' INT TERM
 
 # Where the programs are: the plain build, or RELAYBL_BIN=build/asan.

@@ -453,6 +453,33 @@ test_bad_packets(void)
 }
 
 static void
+test_zone_errors(void)
+{
+	static const struct {
+		const char *text, *why;
+	} bad[] = {
+		{ "$ORIGIN x.test.\n@ 60 IN NS ns.\n", "no SOA" },
+		{ "$ORIGIN x.test.\n@ 60 IN SOA a. b. 1 2 3 4 5\n", "no NS" },
+		{ "$ORIGIN x.test.\n@ 60 IN SOA a. b. 1 2 3 4 5\n@ 60 NS a.\n"
+		    "@ 60 IN A not-an-address\n", "bad rdata" },
+		{ "@ 60 IN SOA a. b. 1 2 3\n", "short SOA" },
+	};
+	char	path[300], *files[1] = { path };
+
+	snprintf(path, sizeof(path), "%s/bad.zone", tmpdir);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_file(path, bad[i].text);
+		ok(zoneset_load(files, 1, NULL) == NULL, "zone refused: %s",
+		    bad[i].why);
+	}
+	snprintf(path, sizeof(path), "%s/missing.zone", tmpdir);
+	ok(zoneset_load(files, 1, NULL) == NULL, "missing zone file refused");
+	snprintf(path, sizeof(path), "%s/bl.test.zone", tmpdir);
+	char *two[2] = { path, path };
+	ok(zoneset_load(two, 2, NULL) == NULL, "one apex twice refused");
+}
+
+static void
 test_live(void)
 {
 	ldns_pkt	*p;
@@ -506,6 +533,7 @@ main(void)
 	test_edns_and_size();
 	test_bad_packets();
 	test_live();
+	test_zone_errors();
 	zoneset_free(zs);
 	store_reader_free(rd);
 	store_close(st);
