@@ -37,7 +37,8 @@ TEST_DEPS = perl bc util-linux lmdb-utils dnsutils knot-dnsutils clang libclang-
 BENCH_DEPS = dnsperf rbldnsd
 
 .SECONDARY:
-.PHONY: all deps run test unit integration bench fuzz clean asan format
+.PHONY: all deps run test unit integration bench bench-dns fuzz clean asan \
+	format
 
 all: $(PROGS) $(UNIT_REL)
 
@@ -109,6 +110,10 @@ integration: all
 
 bench: deps all build/rel/tests/bench/store_bench
 	sh tests/bench/store.sh
+
+# dnsbld against rbldnsd on the same 1M addresses (tests/bench/dns.sh).
+bench-dns: deps all build/rel/tests/bench/store_bench
+	sh tests/bench/dns.sh
 
 # libFuzzer harnesses for every parser; FUZZ_SECONDS each (default 60).
 FUZZ_SECONDS ?= 60

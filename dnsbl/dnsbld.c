@@ -4,12 +4,13 @@
  * dnsbld [-c FILE] [-d DIR] [-z ZONEFILE]... [-l ADDR:PORT]... [-w N]
  *        [-u USER] [-v]
  *
- * Each worker is a thread with its own event loop, its own store reader and
- * its own UDP and TCP sockets on every listen address (SO_REUSEPORT lets
- * the kernel spread clients over them).  UDP queries are read and answered
- * in batches with recvmmsg/sendmmsg, one store snapshot per batch; TCP
- * connections (RFC 7766: length-prefixed, pipelined, idle timeout, a cap
- * per worker) go through libevent bufferevents.  The answers themselves
+ * Each worker has its own UDP and TCP sockets on every listen address
+ * (SO_REUSEPORT lets the kernel spread clients over them) and its own store
+ * readers.  UDP queries are read and answered in batches with blocking
+ * recvmmsg(MSG_WAITFORONE)/sendmmsg by one thread per UDP socket, one store
+ * snapshot per batch; TCP connections (RFC 7766: length-prefixed,
+ * pipelined, idle timeout, a cap per worker) go through libevent
+ * bufferevents on the worker's event loop thread.  The answers themselves
  * come from answer.c, which touches no socket.
  *
  * The main thread owns the signals: SIGTERM/SIGINT stop the workers and
@@ -24,6 +25,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -63,9 +65,29 @@ struct tcpconn {
 };
 TAILQ_HEAD(tcpconns, tcpconn);
 
+/*
+ * One UDP socket of a worker and the thread that serves it: a blocking
+ * recvmmsg(MSG_WAITFORONE) returns as soon as one query is there with
+ * every other one already queued, so under load one pair of system calls
+ * answers a whole batch, and no readiness notification is paid for.
+ */
+struct udp_server {
+	struct worker		*w;
+	int			 fd;
+	pthread_t		 thread;
+	struct store_reader	*rd;
+	struct answer_counters	 cnt;
+	struct mmsghdr		 inm[BATCH], outm[BATCH];
+	struct iovec		 iniov[BATCH], outiov[BATCH];
+	struct sockaddr_storage	 peers[BATCH];
+	uint8_t			 inbuf[BATCH][PKT_MAX];
+	uint8_t			 outbuf[BATCH][PKT_MAX];
+};
+
 struct worker_sock {
-	int		 udp, tcp;
-	struct event	*uev, *tev;
+	struct udp_server	*udp;
+	int			 tcp;
+	struct event		*tev;
 };
 
 struct worker {
@@ -78,12 +100,7 @@ struct worker {
 	int			 nsocks;
 	int			 tcp_conns;
 	struct tcpconns		 conns;
-	struct answer_counters	 cnt;
-	struct mmsghdr		 inm[BATCH], outm[BATCH];
-	struct iovec		 iniov[BATCH], outiov[BATCH];
-	struct sockaddr_storage	 peers[BATCH];
-	uint8_t			 inbuf[BATCH][PKT_MAX];
-	uint8_t			 outbuf[BATCH][PKT_MAX];
+	struct answer_counters	 cnt;		/* TCP */
 };
 
 
@@ -106,10 +123,12 @@ struct dnsbld {
 	int64_t			 tcp_max;
 	struct worker		*workers[MAX_WORKERS];
 	struct event_base	*main_base;
+	int			 stopping;	/* read by UDP threads */
 };
 
 static void	usage(void) __attribute__((noreturn));
 static void	tcp_close(struct tcpconn *);
+static int	open_socket(const struct listen_addr *, int);
 
 static void
 usage(void)
@@ -275,53 +294,89 @@ current_zones(struct dnsbld *d)
 }
 
 /*
- * Reads a batch, answers it from one store snapshot, sends the answers;
- * repeats while batches come back full, a few times at most, so that one
- * busy socket cannot starve the others.
+ * Reads a batch, answers it from one store snapshot, sends the answers.
+ * The socket's receive timeout wakes the thread now and then to see
+ * whether dnsbld is stopping.
  */
-static void
-udp_read(evutil_socket_t fd, short what, void *arg)
+static void *
+udp_serve(void *arg)
 {
-	struct worker	*w = arg;
-	int		 n, m, sent, r;
+	struct udp_server	*u = arg;
+	struct dnsbld		*d = u->w->d;
+	int			 n, m, sent, r;
 
-	(void)what;
-	for (int round = 0; round < 8; round++) {
+	while (!__atomic_load_n(&d->stopping, __ATOMIC_RELAXED)) {
 		for (int i = 0; i < BATCH; i++)
-			w->inm[i].msg_hdr.msg_namelen = sizeof(w->peers[i]);
-		n = recvmmsg(fd, w->inm, BATCH, MSG_DONTWAIT, NULL);
+			u->inm[i].msg_hdr.msg_namelen = sizeof(u->peers[i]);
+		n = recvmmsg(u->fd, u->inm, BATCH, MSG_WAITFORONE, NULL);
 		if (n <= 0)
-			return;
-		struct zoneset *zs = current_zones(w->d);
-		store_reader_begin(w->rd);
+			continue;	/* timeout, signal, or a passing error */
+		struct zoneset *zs = current_zones(d);
+		store_reader_begin(u->rd);
 		for (int i = m = 0; i < n; i++) {
-			size_t len = answer_query(zs, w->rd, &w->d->conf,
-			    w->inbuf[i], w->inm[i].msg_len, w->outbuf[m],
-			    PKT_MAX, 0, &w->cnt);
+			size_t len = answer_query(zs, u->rd, &d->conf,
+			    u->inbuf[i], u->inm[i].msg_len, u->outbuf[m],
+			    PKT_MAX, 0, &u->cnt);
 			if (len == 0)
 				continue;
-			w->outiov[m].iov_base = w->outbuf[m];
-			w->outiov[m].iov_len = len;
-			w->outm[m].msg_hdr.msg_name = &w->peers[i];
-			w->outm[m].msg_hdr.msg_namelen =
-			    w->inm[i].msg_hdr.msg_namelen;
+			u->outiov[m].iov_base = u->outbuf[m];
+			u->outiov[m].iov_len = len;
+			u->outm[m].msg_hdr.msg_name = &u->peers[i];
+			u->outm[m].msg_hdr.msg_namelen =
+			    u->inm[i].msg_hdr.msg_namelen;
 			m++;
 		}
-		store_reader_end(w->rd);
+		store_reader_end(u->rd);
 		for (sent = 0; sent < m; sent += r) {
-			r = sendmmsg(fd, w->outm + sent, m - sent, 0);
+			r = sendmmsg(u->fd, u->outm + sent, m - sent, 0);
 			if (r <= 0) {
 				if (r == -1 && errno == EINTR) {
 					r = 0;
 					continue;
 				}
-				w->cnt.dropped += m - sent;
+				u->cnt.dropped += m - sent;
 				break;
 			}
 		}
-		if (n < BATCH)
-			return;
 	}
+	return NULL;
+}
+
+static struct udp_server *
+udp_server_new(struct worker *w, const struct listen_addr *la)
+{
+	struct udp_server	*u;
+	struct timeval		 tv = { 0, 250000 };
+
+	if ((u = calloc(1, sizeof(*u))) == NULL)
+		fatal("udp server");
+	u->w = w;
+	if ((u->fd = open_socket(la, SOCK_DGRAM)) == -1)
+		fatal("cannot listen on %s", la->text);
+	/* Blocking, with a timeout to notice stopping. */
+	if (fcntl(u->fd, F_SETFL, 0) == -1 || setsockopt(u->fd, SOL_SOCKET,
+	    SO_RCVTIMEO, &tv, sizeof(tv)) == -1)
+		fatal("udp socket");
+	if ((u->rd = store_reader_new(w->d->st)) == NULL)
+		fatalx("udp server: no store reader");
+	for (int i = 0; i < BATCH; i++) {
+		u->iniov[i].iov_base = u->inbuf[i];
+		u->iniov[i].iov_len = PKT_MAX;
+		u->inm[i].msg_hdr.msg_iov = &u->iniov[i];
+		u->inm[i].msg_hdr.msg_iovlen = 1;
+		u->inm[i].msg_hdr.msg_name = &u->peers[i];
+		u->outm[i].msg_hdr.msg_iov = &u->outiov[i];
+		u->outm[i].msg_hdr.msg_iovlen = 1;
+	}
+	return u;
+}
+
+static void
+udp_server_free(struct udp_server *u)
+{
+	close(u->fd);
+	store_reader_free(u->rd);
+	free(u);
 }
 
 /* --- TCP ------------------------------------------------------------- */
@@ -464,27 +519,14 @@ worker_new(struct dnsbld *d, int id)
 	if ((w->base = event_base_new()) == NULL ||
 	    (w->rd = store_reader_new(d->st)) == NULL)
 		fatalx("worker %d: cannot set up", id);
-	for (int i = 0; i < BATCH; i++) {
-		w->iniov[i].iov_base = w->inbuf[i];
-		w->iniov[i].iov_len = PKT_MAX;
-		w->inm[i].msg_hdr.msg_iov = &w->iniov[i];
-		w->inm[i].msg_hdr.msg_iovlen = 1;
-		w->inm[i].msg_hdr.msg_name = &w->peers[i];
-		w->outm[i].msg_hdr.msg_iov = &w->outiov[i];
-		w->outm[i].msg_hdr.msg_iovlen = 1;
-	}
 	for (int i = 0; i < d->nlisten; i++) {
 		struct worker_sock *s = &w->socks[w->nsocks++];
-		if ((s->udp = open_socket(&d->listen[i], SOCK_DGRAM)) == -1 ||
-		    (s->tcp = open_socket(&d->listen[i], SOCK_STREAM)) == -1)
+		s->udp = udp_server_new(w, &d->listen[i]);
+		if ((s->tcp = open_socket(&d->listen[i], SOCK_STREAM)) == -1)
 			fatal("cannot listen on %s", d->listen[i].text);
-		s->uev = event_new(w->base, s->udp, EV_READ | EV_PERSIST,
-		    udp_read, w);
 		s->tev = event_new(w->base, s->tcp, EV_READ | EV_PERSIST,
 		    tcp_accept, w);
-		if (s->uev == NULL || s->tev == NULL ||
-		    event_add(s->uev, NULL) == -1 ||
-		    event_add(s->tev, NULL) == -1)
+		if (s->tev == NULL || event_add(s->tev, NULL) == -1)
 			fatalx("worker %d: cannot add events", id);
 	}
 	return w;
@@ -499,15 +541,34 @@ worker_run(void *arg)
 	return NULL;
 }
 
+/* Starts the worker's event loop and its UDP threads. */
+static void
+worker_start(struct worker *w)
+{
+	if (pthread_create(&w->thread, NULL, worker_run, w) != 0)
+		fatalx("cannot start worker %d", w->id);
+	for (int i = 0; i < w->nsocks; i++)
+		if (pthread_create(&w->socks[i].udp->thread, NULL, udp_serve,
+		    w->socks[i].udp) != 0)
+			fatalx("cannot start worker %d", w->id);
+}
+
+static void
+worker_join(struct worker *w)
+{
+	pthread_join(w->thread, NULL);
+	for (int i = 0; i < w->nsocks; i++)
+		pthread_join(w->socks[i].udp->thread, NULL);
+}
+
 static void
 worker_free(struct worker *w)
 {
 	while (!TAILQ_EMPTY(&w->conns))
 		tcp_close(TAILQ_FIRST(&w->conns));
 	for (int i = 0; i < w->nsocks; i++) {
-		event_free(w->socks[i].uev);
 		event_free(w->socks[i].tev);
-		close(w->socks[i].udp);
+		udp_server_free(w->socks[i].udp);
 		close(w->socks[i].tcp);
 	}
 	store_reader_free(w->rd);
@@ -531,7 +592,10 @@ print_counters(struct dnsbld *d)
 	memset(&s, 0, sizeof(s));
 	/* Workers write their own counters; a slightly stale sum is fine. */
 	for (int i = 0; i < d->nworkers; i++) {
-		struct answer_counters *c = &d->workers[i]->cnt;
+		struct worker *w = d->workers[i];
+		for (int k = -1; k < w->nsocks; k++) {
+		struct answer_counters *c = k < 0 ? &w->cnt :
+		    &w->socks[k].udp->cnt;
 		s.queries += LOAD(c->queries);
 		for (int t = 0; t < ANS_T_MAX; t++)
 			s.by_type[t] += LOAD(c->by_type[t]);
@@ -543,6 +607,7 @@ print_counters(struct dnsbld *d)
 		s.tcp_queries += LOAD(c->tcp_queries);
 		s.tcp_connections += LOAD(c->tcp_connections);
 		s.tcp_refused += LOAD(c->tcp_refused);
+		}
 	}
 	n += snprintf(line + n, sizeof(line) - n, "queries %llu (",
 	    (unsigned long long)s.queries);
@@ -599,6 +664,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		print_counters(d);
 		break;
 	default:
+		__atomic_store_n(&d->stopping, 1, __ATOMIC_RELAXED);
 		for (int i = 0; i < d->nworkers; i++)
 			event_base_loopbreak(d->workers[i]->base);
 		event_base_loopbreak(d->main_base);
@@ -714,9 +780,7 @@ main(int argc, char **argv)
 		d.workers[i] = worker_new(&d, i);
 	drop_privileges(d.user);
 	for (int i = 0; i < d.nworkers; i++)
-		if (pthread_create(&d.workers[i]->thread, NULL, worker_run,
-		    d.workers[i]) != 0)
-			fatalx("cannot start worker %d", i);
+		worker_start(d.workers[i]);
 	if ((d.main_base = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	for (int i = 0; i < 4; i++) {
@@ -728,7 +792,7 @@ main(int argc, char **argv)
 	announce(&d);
 	event_base_dispatch(d.main_base);
 	for (int i = 0; i < d.nworkers; i++)
-		pthread_join(d.workers[i]->thread, NULL);
+		worker_join(d.workers[i]);
 	log_info("stopping");
 	print_counters(&d);
 	for (int i = 0; i < 4; i++)
