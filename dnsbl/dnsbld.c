@@ -241,12 +241,16 @@ load_config(struct dnsbld *d)
 {
 	static const char *const keys[] = { "listen", "zones", "workers",
 	    "user", "ttl", "txt_template", "test_codes", "tcp_idle_timeout",
-	    "tcp_max_connections", "udp_payload", NULL };
+	    "tcp_max_connections", "udp_payload", "syslog", NULL };
 	struct config	*c = d->cfg;
 	int64_t		 n;
 	const char	*s;
 
 	config_check_keys(c, "dnsbld", keys);
+	if (config_int(c, "dnsbld", "syslog", 0, 0, 1, &n) == -1)
+		return -1;
+	if (n)
+		log_init("dnsbld", 1);	/* stderr and syslog (daemon) */
 	if (d->storedir == NULL)
 		d->storedir = config_str(c, "store", "dir", "state/store");
 	if (config_size(c, "store", "map_size", (uint64_t)4 << 30,
@@ -357,6 +361,15 @@ udp_server_new(struct worker *w, const struct listen_addr *la)
 	if (fcntl(u->fd, F_SETFL, 0) == -1 || setsockopt(u->fd, SOL_SOCKET,
 	    SO_RCVTIMEO, &tv, sizeof(tv)) == -1)
 		fatal("udp socket");
+	/*
+	 * A large receive buffer absorbs bursts while a batch is answered
+	 * (as NSD does); beyond rmem_max only root may ask, so try both.
+	 */
+	int rcvbuf = 4 << 20;
+	if (setsockopt(u->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+	    sizeof(rcvbuf)) == -1)
+		setsockopt(u->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+		    sizeof(rcvbuf));
 	if ((u->rd = store_reader_new(w->d->st)) == NULL)
 		fatalx("udp server: no store reader");
 	for (int i = 0; i < BATCH; i++) {

@@ -311,4 +311,20 @@ is "$(dig @127.0.0.1 -p $port2 +short 4.3.2.1.bl2.test A)" 127.0.0.3 \
     "-w 2 answers"
 like "$(cat "$T/w2.err")" "2 workers" "  with two workers"
 
+# --- -u: drop privileges after binding ---
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	port3=$(freeport)
+	start u -d "$S" -z "$T/bl2.test.zone" -l "127.0.0.1:$port3" -u nobody
+	ok $? "-u nobody starts"
+	is "$(awk '/^Uid:/ { print $2 }' /proc/$pid/status)" \
+	    "$(id -u nobody)" "  runs as nobody"
+	is "$(dig @127.0.0.1 -p $port3 +short 4.3.2.1.bl2.test A)" 127.0.0.3 \
+	    "  and answers from the store"
+	ctl add 203.0.113.10
+	is "$(dig @127.0.0.1 -p $port3 +short 10.113.0.203.bl2.test A)" \
+	    127.0.0.2 "  and sees new listings"
+else
+	echo "ok $((tap_n + 1)) # SKIP not root"; tap_n=$((tap_n + 1))
+fi
+
 done_testing
