@@ -112,8 +112,13 @@ bench: deps all build/rel/tests/bench/store_bench
 	sh tests/bench/store.sh
 
 # dnsbld against rbldnsd on the same 1M addresses (tests/bench/dns.sh).
-bench-dns: deps all build/rel/tests/bench/store_bench
+bench-dns: deps all build/rel/tests/bench/store_bench \
+	    build/rel/tests/bench/null_responder
 	sh tests/bench/dns.sh
+
+build/rel/tests/bench/null_responder: tests/bench/null_responder.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $<
 
 # libFuzzer harnesses for every parser; FUZZ_SECONDS each (default 60).
 FUZZ_SECONDS ?= 60

@@ -9,7 +9,10 @@
 # servers run pinned to CPU 1 and dnsperf to CPU 0 (dnsbld -w 2 may use
 # both).  Reported per run: queries per second achieved, lost queries, and
 # queries per CPU-second of the server process (utime + stime from
-# /proc/PID/stat over the run); then medians and the ratios.
+# /proc/PID/stat over the run); then medians and the ratios.  A null
+# responder (tests/bench/null_responder.c: flips each datagram into a reply
+# without reading it) runs too: its queries per CPU-second are the ceiling
+# the kernel's loopback UDP path sets for any server here.
 set -e
 cd "$(dirname "$0")/../.."
 N4=${N4:-1000000}
@@ -118,6 +121,12 @@ run() {
 	    "$1" "$qps" "$lost" "$cpu" "$qpc"
 	echo "$1 $qps $lost $qpc" >> "$B/results"
 }
+start_null() {
+	port=$(freeport)
+	taskset -c 1 build/rel/tests/bench/null_responder $port &
+	server=$!
+	sleep 0.3
+}
 stop() {
 	kill $server; wait $server 2>/dev/null || true; server=""
 }
@@ -128,6 +137,7 @@ for r in $(seq 1 $ROUNDS); do
 	start_rbldnsd; wait_ready; run rbldnsd; stop
 	start_dnsbld 1; wait_ready; run dnsbld; stop
 	start_dnsbld 2; wait_ready; run dnsbld-w2; stop
+	start_null; run null; stop
 done
 
 median() {	# median NAME FIELD
@@ -135,11 +145,12 @@ median() {	# median NAME FIELD
 	    sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
 }
 echo "== medians over $ROUNDS rounds of ${DURATION}s"
-for s in rbldnsd dnsbld dnsbld-w2; do
+for s in rbldnsd dnsbld dnsbld-w2 null; do
 	printf '%-12s qps %8d  lost %6d  queries/CPU-s %8d\n' "$s" \
 	    "$(median $s 2)" "$(median $s 3)" "$(median $s 4)"
 done
 rq=$(median rbldnsd 4); dq=$(median dnsbld 4)
 echo "dnsbld / rbldnsd queries per CPU-second: $(echo "scale=2; $dq / $rq" | bc) (target >= 1.25)"
+echo "null responder / rbldnsd queries per CPU-second: $(echo "scale=2; $(median null 4) / $rq" | bc) (the most any server could reach)"
 echo "dnsbld lost queries (all runs): $(awk '$1 ~ /^dnsbld/ { s += $3 } END { print s + 0 }' "$B/results") (target 0)"
 echo "dnsbld -w 2 qps / rbldnsd qps: $(echo "scale=2; $(median dnsbld-w2 2) / $(median rbldnsd 2)" | bc) (target >= 1)"
