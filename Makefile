@@ -21,9 +21,10 @@ ASANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 LIB	 = dnsbl/log.c dnsbl/addr.c dnsbl/store.c dnsbl/config.c \
 	   dnsbl/import.c dnsbl/store_bulk.c dnsbl/store_table.c \
 	   dnsbl/store_read.c dnsbl/store_write.c dnsbl/dns_query.c \
-	   dnsbl/zone.c dnsbl/answer.c
+	   dnsbl/zone.c dnsbl/answer.c dnsbl/probe_policy.c
 PROGS	 = dnsbl/dnsblctl dnsbl/dnsbld
-UNIT	 = test_addr test_store test_import test_config test_answer
+UNIT	 = test_addr test_store test_import test_config test_answer \
+	   test_probe_policy
 BENCH	 = store_bench
 
 LIB_REL	 = $(LIB:%.c=build/rel/%.o)
@@ -70,10 +71,11 @@ build/asan/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(ASANFLAGS) -MMD -MP -c -o $@ $<
 
-dnsbl/dnsblctl: build/rel/dnsbl/dnsblctl.o $(LIB_REL)
+dnsbl/dnsblctl: build/rel/dnsbl/dnsblctl.o build/rel/dnsbl/ctl_probe.o $(LIB_REL)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-build/asan/dnsbl/dnsblctl: build/asan/dnsbl/dnsblctl.o $(LIB_ASAN)
+build/asan/dnsbl/dnsblctl: build/asan/dnsbl/dnsblctl.o \
+	    build/asan/dnsbl/ctl_probe.o $(LIB_ASAN)
 	$(CC) $(CFLAGS) $(ASANFLAGS) -o $@ $^ $(LDLIBS)
 
 dnsbl/dnsbld: build/rel/dnsbl/dnsbld.o $(LIB_REL)

@@ -24,16 +24,9 @@
 #include "import.h"
 #include "log.h"
 #include "store.h"
+#include "ctl.h"
 
-#define EXIT_NO		1
-#define EXIT_ERR	2
 
-struct ctl {
-	struct config	*cfg;
-	const char	*dir;
-	uint64_t	 map_size;
-	char		 actor[STORE_SOURCE_MAX];
-};
 
 struct command {
 	const char	*name;
@@ -62,6 +55,9 @@ static const struct command commands[] = {
 	{ "import", cmd_import, "import [--skip-bad] FILE|-" },
 	{ "history", cmd_history, "history ADDR|CIDR" },
 	{ "stats", cmd_stats, "stats" },
+	{ "submit", cmd_submit, "submit ADDR... | -" },
+	{ "delist", cmd_delist, "delist ADDR" },
+	{ "queue", cmd_queue, "queue" },
 };
 
 static void
@@ -74,8 +70,8 @@ usage(void)
 	exit(EXIT_ERR);
 }
 
-static const char *
-fmt_time(int64_t t, char *buf, size_t size)
+const char *
+ctl_fmt_time(int64_t t, char *buf, size_t size)
 {
 	time_t		tt = (time_t)t;
 	struct tm	tm;
@@ -87,8 +83,8 @@ fmt_time(int64_t t, char *buf, size_t size)
 	return buf;
 }
 
-static const char *
-fmt_code(uint32_t code, char *buf, size_t size)
+const char *
+ctl_fmt_code(uint32_t code, char *buf, size_t size)
 {
 	snprintf(buf, size, "%u.%u.%u.%u", code >> 24, (code >> 16) & 0xff,
 	    (code >> 8) & 0xff, code & 0xff);
@@ -96,8 +92,8 @@ fmt_code(uint32_t code, char *buf, size_t size)
 }
 
 /* Parses a command's ADDR|CIDR argument (strict form) or says why not. */
-static int
-parse_arg(const char *s, struct addr *a)
+int
+ctl_parse_arg(const char *s, struct addr *a)
 {
 	const char *err;
 
@@ -108,8 +104,8 @@ parse_arg(const char *s, struct addr *a)
 	return 0;
 }
 
-static struct store *
-open_store(struct ctl *c, int flags)
+struct store *
+ctl_open_store(struct ctl *c, int flags)
 {
 	return store_open(c->dir, flags, c->map_size);
 }
@@ -120,14 +116,14 @@ open_store(struct ctl *c, int flags)
  * stays), -1 on error (abort).  Returns fn's result, or -1 when the commit
  * fails.
  */
-static int
-with_txn(struct ctl *c, int (*fn)(struct store_txn *, void *), void *arg)
+int
+ctl_with_txn(struct ctl *c, int (*fn)(struct store_txn *, void *), void *arg)
 {
 	struct store		*st;
 	struct store_txn	*t;
 	int			 rc;
 
-	if ((st = open_store(c, 0)) == NULL)
+	if ((st = ctl_open_store(c, 0)) == NULL)
 		return -1;
 	if ((t = store_begin(st, c->actor)) == NULL) {
 		store_close(st);
@@ -150,7 +146,7 @@ cmd_init(struct ctl *c, int argc, char **argv)
 	(void)argv;
 	if (argc != 1)
 		usage();
-	if ((st = open_store(c, STORE_CREATE)) == NULL)
+	if ((st = ctl_open_store(c, STORE_CREATE)) == NULL)
 		return EXIT_ERR;
 	store_close(st);
 	printf("store ready in %s\n", c->dir);
@@ -220,16 +216,16 @@ cmd_add(struct ctl *c, int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		usage();
-	if (parse_arg(argv[optind], &aa.a) == -1)
+	if (ctl_parse_arg(argv[optind], &aa.a) == -1)
 		return EXIT_ERR;
 	if (!import_listable(&aa.a, &err)) {
 		log_warnx("%s: %s", argv[optind], err);
 		return EXIT_ERR;
 	}
-	if (with_txn(c, do_add, &aa) == -1)
+	if (ctl_with_txn(c, do_add, &aa) == -1)
 		return EXIT_ERR;
 	printf("%s listed %s\n", addr_format(&aa.a, buf),
-	    fmt_code(aa.l.code, cbuf, sizeof(cbuf)));
+	    ctl_fmt_code(aa.l.code, cbuf, sizeof(cbuf)));
 	return 0;
 }
 
@@ -286,9 +282,9 @@ one_prefix(struct ctl *c, int argc, char **argv,
 	}
 	if (argc - optind != 1)
 		usage();
-	if (parse_arg(argv[optind], &oa->a) == -1)
+	if (ctl_parse_arg(argv[optind], &oa->a) == -1)
 		return EXIT_ERR;
-	if (with_txn(c, fn, oa) == -1)
+	if (ctl_with_txn(c, fn, oa) == -1)
 		return EXIT_ERR;
 	return 0;
 }
@@ -343,12 +339,12 @@ print_record(struct store_reader *rd, uint32_t id)
 	if (store_record(rd, id, &l) != 1)
 		return;
 	printf("  kind        %s\n", store_kind_name(l.kind));
-	printf("  listed      %s\n", fmt_time(l.first_listed, tbuf,
+	printf("  listed      %s\n", ctl_fmt_time(l.first_listed, tbuf,
 	    sizeof(tbuf)));
 	if (l.kind != STORE_KIND_EXCLUSION) {
-		printf("  confirmed   %s\n", fmt_time(l.last_confirmed, tbuf,
+		printf("  confirmed   %s\n", ctl_fmt_time(l.last_confirmed, tbuf,
 		    sizeof(tbuf)));
-		printf("  expires     %s\n", l.expires ? fmt_time(l.expires,
+		printf("  expires     %s\n", l.expires ? ctl_fmt_time(l.expires,
 		    tbuf, sizeof(tbuf)) : "never");
 	}
 	printf("  source      %s\n", l.source);
@@ -370,15 +366,15 @@ cmd_lookup(struct ctl *c, int argc, char **argv)
 
 	if (argc != 2)
 		usage();
-	if (parse_arg(argv[1], &a) == -1)
+	if (ctl_parse_arg(argv[1], &a) == -1)
 		return EXIT_ERR;
-	if ((st = open_store(c, STORE_RDONLY)) == NULL ||
+	if ((st = ctl_open_store(c, STORE_RDONLY)) == NULL ||
 	    (rd = store_reader_new(st)) == NULL)
 		goto done;
 	switch (store_lookup(rd, &a, &hit)) {
 	case 1:
 		printf("%s: listed %s\n", addr_format(&a, buf),
-		    fmt_code(hit.code, cbuf, sizeof(cbuf)));
+		    ctl_fmt_code(hit.code, cbuf, sizeof(cbuf)));
 		printf("  prefix      %s\n", addr_format(&hit.prefix, pbuf));
 		print_record(rd, hit.record);
 		rc = 0;
@@ -409,11 +405,11 @@ print_audit(const struct store_audit *au, void *arg)
 
 	(void)arg;
 	printf("%s  #%llu serial %u  %-9s %s%s%s by %s%s%s\n",
-	    fmt_time(au->time, tbuf, sizeof(tbuf)),
+	    ctl_fmt_time(au->time, tbuf, sizeof(tbuf)),
 	    (unsigned long long)au->seq, au->serial,
 	    store_action_name(au->action),
 	    au->addr.family ? addr_format(&au->addr, abuf) : "-",
-	    au->code ? " " : "", au->code ? fmt_code(au->code, cbuf,
+	    au->code ? " " : "", au->code ? ctl_fmt_code(au->code, cbuf,
 	    sizeof(cbuf)) : "", au->actor, au->text[0] ? ": " : "", au->text);
 	return 0;
 }
@@ -431,9 +427,9 @@ cmd_history(struct ctl *c, int argc, char **argv)
 
 	if (argc != 2)
 		usage();
-	if (parse_arg(argv[1], &a) == -1)
+	if (ctl_parse_arg(argv[1], &a) == -1)
 		return EXIT_ERR;
-	if ((st = open_store(c, STORE_RDONLY)) == NULL ||
+	if ((st = ctl_open_store(c, STORE_RDONLY)) == NULL ||
 	    (rd = store_reader_new(st)) == NULL)
 		goto done;
 	if ((n = store_history(rd, &a, print_audit, NULL)) == -1)
@@ -442,9 +438,9 @@ cmd_history(struct ctl *c, int argc, char **argv)
 	if ((rc = store_lookup(rd, &a, &hit)) == 1 &&
 	    store_record(rd, hit.record, &l) == 1) {
 		printf("now: listed %s by %s (%s, %s since %s)\n",
-		    fmt_code(hit.code, cbuf, sizeof(cbuf)),
+		    ctl_fmt_code(hit.code, cbuf, sizeof(cbuf)),
 		    addr_format(&hit.prefix, buf), store_kind_name(l.kind),
-		    l.source, fmt_time(l.first_listed, tbuf, sizeof(tbuf)));
+		    l.source, ctl_fmt_time(l.first_listed, tbuf, sizeof(tbuf)));
 	} else if (rc == 0)
 		printf("now: not listed%s%s%s\n", hit.excluded ?
 		    " (excluded by " : "", hit.excluded ?
@@ -476,7 +472,7 @@ cmd_stats(struct ctl *c, int argc, char **argv)
 	(void)argv;
 	if (argc != 1)
 		usage();
-	if ((st = open_store(c, STORE_RDONLY)) == NULL ||
+	if ((st = ctl_open_store(c, STORE_RDONLY)) == NULL ||
 	    (rd = store_reader_new(st)) == NULL ||
 	    store_stats(rd, &s) == -1)
 		goto done;
@@ -623,7 +619,7 @@ cmd_import(struct ctl *c, int argc, char **argv)
 	    import_listed(ia.imp), import_excluded(ia.imp), name);
 	ia.what = what;
 	if (import_listed(ia.imp) + import_excluded(ia.imp) > 0 &&
-	    with_txn(c, do_import, &ia) == -1) {
+	    ctl_with_txn(c, do_import, &ia) == -1) {
 		import_free(ia.imp);
 		return EXIT_ERR;
 	}
@@ -635,6 +631,20 @@ cmd_import(struct ctl *c, int argc, char **argv)
 }
 
 /* --- main ------------------------------------------------------------ */
+
+int
+ctl_load_prober(struct ctl *c)
+{
+	const char *err, *bad;
+
+	if (probe_allow_parse(config_str(c->cfg, "prober", "allow", ""),
+	    &c->allow, &err, &bad) == -1) {
+		log_warnx("%s: [prober] allow: \"%s\": %s",
+		    config_name(c->cfg), bad, err);
+		return -1;
+	}
+	return 0;
+}
 
 static void
 set_actor(struct ctl *c)
@@ -653,6 +663,8 @@ load_config(struct ctl *c, const char *path, const char *dir)
 	static const char *const store_keys[] = { "dir", "map_size", NULL };
 
 	if ((c->cfg = config_load(path)) == NULL)
+		exit(EXIT_ERR);
+	if (ctl_load_prober(c) == -1)
 		exit(EXIT_ERR);
 	config_check_keys(c->cfg, "store", store_keys);
 	c->dir = dir ? dir : config_str(c->cfg, "store", "dir",

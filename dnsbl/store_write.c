@@ -252,8 +252,8 @@ store_list(struct store_txn *t, const struct addr *p,
 	if (store_record_new(t, l, &id) == -1 ||
 	    table_put(t, TABLE(0, p->family), p, l->code, id, l->kind) == -1)
 		return -1;
-	snprintf(text, sizeof(text), "%s: %s", store_kind_name(l->kind),
-	    l->text);
+	snprintf(text, sizeof(text), "%s%s%s", store_kind_name(l->kind),
+	    l->text[0] ? ": " : "", l->text);
 	return store_audit_put(t, STORE_AUDIT_LIST, p, l->code, text);
 }
 

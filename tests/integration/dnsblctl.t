@@ -171,6 +171,40 @@ is "$rc" 2 "bad config value: exit 2"
 run "$DNSBLCTL" -c "$T/nope.conf" stats
 is "$rc" 2 "missing config file named with -c: exit 2"
 
+# --- probe work: submit, delist, queue ---
+run ctl submit 8.8.8.8 2001:4860::8888
+is "$rc" 0 "submit two public addresses"
+like "$out" "8.8.8.8 queued \(submit\)" "  queued"
+s0=$(serial)
+for args in "submit 192.168.1.1" "submit 127.0.0.1" "submit ::1" \
+    "submit 8.8.4.0/24" "submit nonsense" "submit 8.8.4.4 10.0.0.1"; do
+	run ctl $args
+	is "$rc" 2 "refused with exit 2: dnsblctl $args"
+done
+like "$out" "10.0.0.1: special-use address" "  the refusal says why"
+is "$(serial)" "$s0" "refused submissions queue nothing (not even 8.8.4.4)"
+printf '[store]\ndir = %s\n[prober]\nallow = 127.0.0.0/8, ::1\n' "$S" \
+    > "$T/allow.conf"
+run "$DNSBLCTL" -c "$T/allow.conf" submit 127.0.0.5 ::1
+is "$rc" 0 "[prober] allow lets loopback be submitted"
+printf '1.0.0.1\n# comment\n\n1.0.0.2  # trailing\n' | ctl submit - > "$T/out" 2>&1
+ok $? "submit from stdin"
+is "$(grep -c queued "$T/out")" 2 "  two queued"
+run ctl submit 8.8.8.8
+like "$out" "already queued" "a second submission does not duplicate"
+run ctl delist 9.9.9.9
+is "$rc" 1 "delist of an unlisted address: exit 1"
+ctl add 9.9.9.9 >/dev/null
+run ctl delist 9.9.9.9
+is "$rc" 0 "delist of a listed address"
+like "$out" "9.9.9.9 queued \(delist\)" "  queues a removal retest"
+run ctl queue
+is "$rc" 0 "queue"
+like "$out" "9.9.9.9 +delist" "  shows the removal retest"
+like "$out" "^7 queued" "  and counts all seven"
+run ctl history 9.9.9.9
+like "$out" "queue +9.9.9.9 by dnsblctl:.*delist" "history shows the queueing"
+
 # --- many processes: readers during a bulk write; kill -9 mid-import ---
 awk 'BEGIN { for (i = 0; i < 400000; i++)
     printf "10.%d.%d.%d\n", i / 65536, (i / 256) % 256, i % 256 }' \
