@@ -8,7 +8,7 @@ PKGS	 = ldns lmdb libevent libevent_pthreads jansson inih
 CC	?= cc
 WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wformat=2 -Wno-format-nonliteral
-CPPFLAGS = -D_GNU_SOURCE -Idnsbl
+CPPFLAGS = -D_GNU_SOURCE -Idnsbl -Iprober
 CFLAGS	 = -std=c11 -g -O2 $(WARN) $(shell pkg-config --cflags $(PKGS))
 ifdef CI
 CFLAGS	+= -Werror
@@ -21,10 +21,11 @@ ASANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 LIB	 = dnsbl/log.c dnsbl/addr.c dnsbl/store.c dnsbl/config.c \
 	   dnsbl/import.c dnsbl/store_bulk.c dnsbl/store_table.c \
 	   dnsbl/store_read.c dnsbl/store_write.c dnsbl/dns_query.c \
-	   dnsbl/zone.c dnsbl/answer.c dnsbl/probe_policy.c
+	   dnsbl/zone.c dnsbl/answer.c dnsbl/probe_policy.c \
+	   prober/smtp_client.c
 PROGS	 = dnsbl/dnsblctl dnsbl/dnsbld
 UNIT	 = test_addr test_store test_import test_config test_answer \
-	   test_probe_policy
+	   test_probe_policy test_smtp_client
 BENCH	 = store_bench
 
 LIB_REL	 = $(LIB:%.c=build/rel/%.o)
@@ -124,7 +125,7 @@ build/rel/tests/bench/null_responder: tests/bench/null_responder.c
 
 # libFuzzer harnesses for every parser; FUZZ_SECONDS each (default 60).
 FUZZ_SECONDS ?= 60
-FUZZERS	 = fuzz_addr fuzz_import fuzz_config fuzz_answer
+FUZZERS	 = fuzz_addr fuzz_import fuzz_config fuzz_answer fuzz_smtp_client
 fuzz: deps
 	@mkdir -p build/fuzz
 	for f in $(FUZZERS); do \

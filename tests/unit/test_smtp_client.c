@@ -1,0 +1,158 @@
+/*
+ * test_smtp_client.c -- unit tests of the prober's SMTP state machine,
+ * driven by scripted server replies
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "smtp_client.h"
+#include "tap.h"
+
+static struct smtp_session	s;
+static char			sent[8192];
+
+/* Feeds the server's lines ("|" separated); collects what we sent. */
+static int
+server(const char *lines)
+{
+	struct smtp_action	act = { SMTP_DO_WAIT, NULL, 0 };
+	char			buf[2048];
+	const char		*p = lines;
+
+	while (*p) {
+		size_t n = strcspn(p, "|");
+		memcpy(buf, p, n);
+		smtp_session_line(&s, buf, n, &act);
+		if (act.what == SMTP_DO_SEND)
+			strncat(sent, act.data, act.len);
+		else if (act.what == SMTP_DO_CLOSE)
+			strcat(sent, "<close>");
+		p += n + (p[n] == '|');
+	}
+	return act.what;
+}
+
+static void
+start(int n)
+{
+	struct smtp_attempt a[SMTP_ATTEMPTS_MAX];
+
+	memset(a, 0, sizeof(a));
+	for (int i = 0; i < n; i++) {
+		snprintf(a[i].sender, sizeof(a[i].sender), "<x%d@{h}>", i);
+		snprintf(a[i].recipient, sizeof(a[i].recipient),
+		    "<c%d@probe.test>", i);
+		snprintf(a[i].body, sizeof(a[i].body),
+		    "Subject: test %d\n\n.hidden dot\ncookie c%d\n", i, i);
+	}
+	smtp_session_init(&s, "probe.test", a, n);
+	sent[0] = '\0';
+}
+
+int
+main(void)
+{
+	struct smtp_action act;
+
+	start(2);
+	is_int(server("220 mx1.lab.test ESMTP Postfix"), SMTP_DO_SEND,
+	    "greeting answered");
+	is_str(sent, "EHLO probe.test\r\n", "EHLO with our name");
+	sent[0] = '\0';
+	server("250-mx1.lab.test|250-PIPELINING|250 8BITMIME");
+	is_str(sent, "MAIL FROM:<x0@mx1.lab.test>\r\n",
+	    "multi-line EHLO reply, then MAIL with {h} from the greeting");
+	sent[0] = '\0';
+	server("250 2.1.0 Ok|250 2.1.5 Ok|354 End data with <CR><LF>.<CR><LF>");
+	is_str(sent, "RCPT TO:<c0@probe.test>\r\nDATA\r\nSubject: test 0\r\n"
+	    "\r\n..hidden dot\r\ncookie c0\r\n.\r\n",
+	    "RCPT, DATA, the message CRLF and dot-stuffed");
+	sent[0] = '\0';
+	server("250 2.0.0 Ok: queued as ABC|250 2.0.0 Ok");
+	is_str(sent, "RSET\r\nMAIL FROM:<x1@mx1.lab.test>\r\n",
+	    "RSET, then the next attempt");
+	is_int(s.attempts[0].result, SMTP_R_ACCEPTED, "first accepted");
+	sent[0] = '\0';
+	server("250 Ok|554 5.7.1 Relay access denied|250 Ok");
+	is_int(s.attempts[1].result, SMTP_R_REFUSED, "second refused at RCPT");
+	is_int(s.attempts[1].code, 554, "  with the code");
+	is_str(sent, "RCPT TO:<c1@probe.test>\r\nRSET\r\nQUIT\r\n",
+	    "then QUIT: no attempts left");
+	sent[0] = '\0';
+	is_int(server("221 Bye"), SMTP_DO_CLOSE, "close after QUIT");
+	is_int(s.end, SMTP_END_OK, "session ended ok");
+	ok(strstr(s.transcript, "S: 554 5.7.1 Relay access denied") != NULL &&
+	    strstr(s.transcript, "C: RCPT TO:<c1@probe.test>") != NULL,
+	    "transcript records both sides");
+
+	start(1);
+	server("220 mx ok|502 5.5.2 Error: command not recognized");
+	is_str(sent, "EHLO probe.test\r\nHELO probe.test\r\n",
+	    "EHLO refused: HELO");
+	server("250 mx");
+	ok(strstr(sent, "MAIL FROM:<x0@mx>") != NULL, "HELO accepted: MAIL");
+
+	start(1);
+	is_int(server("421 4.3.2 Service shutting down"), SMTP_DO_CLOSE,
+	    "421 at the greeting: close");
+	is_int(s.end, SMTP_END_CLOSED, "  ended closed");
+
+	start(1);
+	server("554 5.7.1 go away|221 bye");
+	is_int(s.end, SMTP_END_CLOSED, "554 greeting: QUIT, closed");
+
+	start(2);
+	server("220 mx|250 mx|250 ok|450 4.7.1 greylisted, try later|250 ok");
+	is_int(s.attempts[0].result, SMTP_R_TEMPFAIL, "4xx at RCPT: tempfail");
+	server("250 ok|250 ok|354 go|421 4.4.2 timeout");
+	is_int(s.end, SMTP_END_CLOSED, "421 mid-message: closed");
+	is_int(s.attempts[1].result, SMTP_R_PENDING, "  attempt left pending");
+
+	start(1);
+	server("220 mx|250 mx|250 ok|250 ok|354 go|554 5.7.1 rejected at end");
+	is_int(s.attempts[0].result, SMTP_R_REFUSED, "5xx at end of data");
+
+	static const char *const garbage[] = {
+		"HTTP/1.1 400 Bad Request", "22", "220x", "999 no",
+		"199 informational", "220-a|250 b",
+	};
+	for (size_t i = 0; i < sizeof(garbage) / sizeof(garbage[0]); i++) {
+		start(1);
+		is_int(server(garbage[i]), SMTP_DO_CLOSE, "garbage: %s",
+		    garbage[i]);
+		is_int(s.end, SMTP_END_GARBAGE, "  ended as garbage");
+	}
+	start(1);
+	char longline[1100];
+	memset(longline, 'a', sizeof(longline));
+	memcpy(longline, "220 ", 4);
+	smtp_session_line(&s, longline, sizeof(longline), &act);
+	ok(act.what == SMTP_DO_CLOSE && s.end == SMTP_END_GARBAGE,
+	    "a 1100-byte line: garbage");
+	start(1);
+	act.what = SMTP_DO_WAIT;
+	for (int i = 0; i < 70 && act.what != SMTP_DO_CLOSE; i++)
+		smtp_session_line(&s, "220-more", 8, &act);
+	ok(act.what == SMTP_DO_CLOSE && s.end == SMTP_END_GARBAGE,
+	    "an endless multi-line greeting: garbage");
+	start(1);
+	server("220 evil<x>@host ESMTP");
+	server("250 bad\"name");
+	ok(strstr(sent, "MAIL FROM:<x0@localhost>") != NULL,
+	    "a server name unfit for an address is not used");
+	/* Lines need not be NUL-terminated (found by fuzz_smtp_client). */
+	start(1);
+	char raw[8] = { '2', '2', '0', ' ', 'm', 'x', '4', '2' };
+	smtp_session_line(&s, raw, sizeof(raw), &act);
+	is_str(s.server_name, "mx42", "name read within the line's length");
+	start(1);
+	server("220 mx");
+	smtp_session_timeout(&s, &act);
+	ok(act.what == SMTP_DO_CLOSE && s.end == SMTP_END_TIMEOUT, "timeout");
+	start(1);
+	server("220 mx|250 mx");
+	smtp_session_eof(&s, &act);
+	ok(act.what == SMTP_DO_CLOSE && s.end == SMTP_END_DROPPED,
+	    "server hung up mid-session: dropped");
+	return tap_done();
+}
