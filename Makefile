@@ -4,7 +4,7 @@
 # build/asan (AddressSanitizer + UBSan, which `make test` runs the unit tests
 # and the integration tests under).  CI=1 adds -Werror.
 
-PKGS	 = ldns lmdb libevent libevent_pthreads jansson inih
+PKGS	 = ldns lmdb libevent libevent_pthreads jansson inih libcrypto
 CC	?= cc
 WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wformat=2 -Wno-format-nonliteral
@@ -22,10 +22,10 @@ LIB	 = dnsbl/log.c dnsbl/addr.c dnsbl/store.c dnsbl/config.c \
 	   dnsbl/import.c dnsbl/store_bulk.c dnsbl/store_table.c \
 	   dnsbl/store_read.c dnsbl/store_write.c dnsbl/dns_query.c \
 	   dnsbl/zone.c dnsbl/answer.c dnsbl/probe_policy.c \
-	   prober/smtp_client.c
+	   prober/smtp_client.c prober/cookie.c
 PROGS	 = dnsbl/dnsblctl dnsbl/dnsbld
 UNIT	 = test_addr test_store test_import test_config test_answer \
-	   test_probe_policy test_smtp_client
+	   test_probe_policy test_smtp_client test_cookie
 BENCH	 = store_bench
 
 LIB_REL	 = $(LIB:%.c=build/rel/%.o)
@@ -34,7 +34,7 @@ UNIT_REL = $(UNIT:%=build/rel/tests/unit/%)
 UNIT_ASAN = $(UNIT:%=build/asan/tests/unit/%)
 
 BUILD_DEPS = gcc make pkg-config libldns-dev liblmdb-dev libevent-dev \
-	   libjansson-dev libinih-dev
+	   libjansson-dev libinih-dev libssl-dev
 TEST_DEPS = perl bc util-linux lmdb-utils dnsutils knot-dnsutils clang libclang-rt-14-dev
 BENCH_DEPS = dnsperf rbldnsd
 
