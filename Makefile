@@ -22,10 +22,10 @@ LIB	 = dnsbl/log.c dnsbl/addr.c dnsbl/store.c dnsbl/config.c \
 	   dnsbl/import.c dnsbl/store_bulk.c dnsbl/store_table.c \
 	   dnsbl/store_read.c dnsbl/store_write.c dnsbl/dns_query.c \
 	   dnsbl/zone.c dnsbl/answer.c dnsbl/probe_policy.c \
-	   prober/smtp_client.c prober/cookie.c prober/battery.c
+	   prober/smtp_client.c prober/cookie.c prober/battery.c prober/sink.c
 PROGS	 = dnsbl/dnsblctl dnsbl/dnsbld
 UNIT	 = test_addr test_store test_import test_config test_answer \
-	   test_probe_policy test_smtp_client test_cookie test_battery
+	   test_probe_policy test_smtp_client test_cookie test_battery test_sink
 BENCH	 = store_bench
 
 LIB_REL	 = $(LIB:%.c=build/rel/%.o)
@@ -125,7 +125,7 @@ build/rel/tests/bench/null_responder: tests/bench/null_responder.c
 
 # libFuzzer harnesses for every parser; FUZZ_SECONDS each (default 60).
 FUZZ_SECONDS ?= 60
-FUZZERS	 = fuzz_addr fuzz_import fuzz_config fuzz_answer fuzz_smtp_client
+FUZZERS	 = fuzz_addr fuzz_import fuzz_config fuzz_answer fuzz_smtp_client fuzz_sink
 fuzz: deps
 	@mkdir -p build/fuzz
 	for f in $(FUZZERS); do \
