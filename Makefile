@@ -22,8 +22,9 @@ LIB	 = dnsbl/log.c dnsbl/addr.c dnsbl/store.c dnsbl/config.c \
 	   dnsbl/import.c dnsbl/store_bulk.c dnsbl/store_table.c \
 	   dnsbl/store_read.c dnsbl/store_write.c dnsbl/dns_query.c \
 	   dnsbl/zone.c dnsbl/answer.c dnsbl/probe_policy.c \
-	   prober/smtp_client.c prober/cookie.c prober/battery.c prober/sink.c
-PROGS	 = dnsbl/dnsblctl dnsbl/dnsbld
+	   prober/smtp_client.c prober/cookie.c prober/battery.c prober/sink.c \
+	   prober/probe.c
+PROGS	 = dnsbl/dnsblctl dnsbl/dnsbld prober/proberd
 UNIT	 = test_addr test_store test_import test_config test_answer \
 	   test_probe_policy test_smtp_client test_cookie test_battery test_sink
 BENCH	 = store_bench
@@ -44,7 +45,8 @@ BENCH_DEPS = dnsperf rbldnsd
 
 all: $(PROGS) $(UNIT_REL)
 
-asan: build/asan/dnsbl/dnsblctl build/asan/dnsbl/dnsbld $(UNIT_ASAN)
+asan: build/asan/dnsbl/dnsblctl build/asan/dnsbl/dnsbld \
+	    build/asan/prober/proberd $(UNIT_ASAN)
 
 # Installs the Debian packages that are missing (as root), or prints the
 # apt-get line that would (otherwise).
@@ -81,6 +83,12 @@ build/asan/dnsbl/dnsblctl: build/asan/dnsbl/dnsblctl.o \
 
 dnsbl/dnsbld: build/rel/dnsbl/dnsbld.o $(LIB_REL)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lpthread
+
+prober/proberd: build/rel/prober/proberd.o $(LIB_REL)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+build/asan/prober/proberd: build/asan/prober/proberd.o $(LIB_ASAN)
+	$(CC) $(CFLAGS) $(ASANFLAGS) -o $@ $^ $(LDLIBS)
 
 build/asan/dnsbl/dnsbld: build/asan/dnsbl/dnsbld.o $(LIB_ASAN)
 	$(CC) $(CFLAGS) $(ASANFLAGS) -o $@ $^ $(LDLIBS) -lpthread

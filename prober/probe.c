@@ -1,0 +1,283 @@
+/*
+ * probe.c -- one relay test of one address, over libevent
+ *
+ * The sockets and timers around the smtp_client state machine: connect,
+ * read lines (a line longer than the reply limit, or a buffer that grows
+ * without one, ends the session as garbage), feed them, write what the
+ * machine says, close when it says so, then the next session.  Memory is
+ * bounded per probe: the session struct, one bufferevent, a transcript
+ * capped at PROBE_TRANSCRIPT_MAX.
+ */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "log.h"
+#include "probe.h"
+
+#define PROBE_TRANSCRIPT_MAX	(4 * SMTP_TRANSCRIPT_MAX)
+
+struct probe {
+	struct event_base	*base;
+	struct probe_params	 p;
+	probe_done_fn		 done;
+	void			*arg;
+	struct bufferevent	*bev;
+	struct event		*timer;		/* connect timeout */
+	struct smtp_session	 s;
+	int			 session;	/* index of the current one */
+	struct probe_summary	 sum;
+	struct smtp_attempt	 att[BATTERY_PER_SESSION];
+	int			 natt;
+	char			 transcript[PROBE_TRANSCRIPT_MAX];
+	size_t			 tlen;
+};
+
+static void	start_session(struct probe *);
+static void	end_session(struct probe *);
+
+const struct addr *
+probe_addr(const struct probe *pr)
+{
+	return &pr->p.addr;
+}
+
+const char *
+probe_transcript(const struct probe *pr)
+{
+	return pr->transcript;
+}
+
+void
+probe_summary(const struct probe *pr, struct probe_summary *out)
+{
+	*out = pr->sum;
+}
+
+static void
+append_transcript(struct probe *pr, const char *text, size_t len)
+{
+	size_t room = sizeof(pr->transcript) - pr->tlen - 1;
+
+	if (len > room)
+		len = room;
+	memcpy(pr->transcript + pr->tlen, text, len);
+	pr->tlen += len;
+	pr->transcript[pr->tlen] = '\0';
+}
+
+static void
+set_timeout(struct probe *pr, int64_t seconds)
+{
+	struct timeval tv = { seconds, 0 };
+
+	bufferevent_set_timeouts(pr->bev, &tv, &tv);
+}
+
+static void
+act(struct probe *pr, const struct smtp_action *a)
+{
+	switch (a->what) {
+	case SMTP_DO_SEND:
+		bufferevent_write(pr->bev, a->data, a->len);
+		set_timeout(pr, pr->p.timeout_command);
+		break;
+	case SMTP_DO_CLOSE:
+		end_session(pr);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+on_read(struct bufferevent *bev, void *arg)
+{
+	struct probe		*pr = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	struct smtp_action	 a;
+	char			*line;
+	size_t			 len;
+
+	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF)) != NULL) {
+		smtp_session_line(&pr->s, line, len, &a);
+		free(line);
+		act(pr, &a);
+		if (a.what == SMTP_DO_CLOSE)
+			return;		/* pr->bev is gone */
+	}
+	if (evbuffer_get_length(in) > SMTP_LINE_MAX) {
+		/* A line without end: not SMTP. */
+		smtp_session_line(&pr->s, "", 0, &a);
+		act(pr, &a);
+	}
+}
+
+static void
+on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct probe		*pr = arg;
+	struct smtp_action	 a;
+
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		event_del(pr->timer);
+		set_timeout(pr, pr->p.timeout_greeting);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT)
+		smtp_session_timeout(&pr->s, &a);
+	else
+		smtp_session_eof(&pr->s, &a);
+	act(pr, &a);
+}
+
+static void
+on_connect_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct probe		*pr = arg;
+	struct smtp_action	 a;
+
+	(void)fd;
+	(void)what;
+	smtp_session_timeout(&pr->s, &a);
+	act(pr, &a);
+}
+
+static void
+finish(struct probe *pr)
+{
+	pr->done(pr, pr->arg);
+}
+
+/* Collects the session's results; starts the next one or finishes. */
+static void
+end_session(struct probe *pr)
+{
+	char head[128];
+
+	if (pr->bev != NULL) {
+		bufferevent_free(pr->bev);
+		pr->bev = NULL;
+	}
+	event_del(pr->timer);
+	for (int i = 0; i < pr->s.nattempts; i++) {
+		const struct smtp_attempt *at = &pr->s.attempts[i];
+		int form = pr->session * BATTERY_PER_SESSION + i;
+		if (at->result == SMTP_R_PENDING)
+			continue;
+		pr->sum.attempts++;
+		if (at->result == SMTP_R_ACCEPTED) {
+			pr->sum.accepted++;
+			if (pr->sum.accepted_form < 0)
+				pr->sum.accepted_form = form;
+		} else if (at->result == SMTP_R_REFUSED)
+			pr->sum.refused++;
+		else
+			pr->sum.tempfail++;
+	}
+	pr->sum.last_end = pr->s.end;
+	snprintf(head, sizeof(head), "--- session %d: %s\n", pr->session + 1,
+	    smtp_end_name(pr->s.end));
+	append_transcript(pr, head, strlen(head));
+	append_transcript(pr, pr->s.transcript, pr->s.transcript_len);
+	if (pr->s.end != SMTP_END_OK) {
+		pr->sum.complete = 0;
+		finish(pr);
+		return;
+	}
+	pr->session++;
+	if (pr->session >= battery_sessions()) {
+		pr->sum.complete = 1;
+		finish(pr);
+		return;
+	}
+	start_session(pr);
+}
+
+static void
+start_session(struct probe *pr)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	struct timeval		 tv = { pr->p.timeout_connect, 0 };
+	struct smtp_action	 a;
+
+	pr->natt = battery_session(&pr->p.battery, pr->session, pr->att);
+	smtp_session_init(&pr->s, pr->p.battery.domain, pr->att,
+	    pr->natt > 0 ? pr->natt : 0);
+	pr->sum.sessions++;
+	memset(&ss, 0, sizeof(ss));
+	if (pr->p.addr.family == ADDR_V4) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(pr->p.port);
+		memcpy(&sin->sin_addr, pr->p.addr.bytes, 4);
+		sslen = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(pr->p.port);
+		memcpy(&sin6->sin6_addr, pr->p.addr.bytes, 16);
+		sslen = sizeof(*sin6);
+	}
+	pr->bev = bufferevent_socket_new(pr->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (pr->bev == NULL) {
+		smtp_session_eof(&pr->s, &a);
+		act(pr, &a);
+		return;
+	}
+	bufferevent_setcb(pr->bev, on_read, NULL, on_event, pr);
+	bufferevent_enable(pr->bev, EV_READ);
+	evtimer_add(pr->timer, &tv);
+	if (bufferevent_socket_connect(pr->bev, (struct sockaddr *)&ss,
+	    (int)sslen) == -1) {
+		smtp_session_eof(&pr->s, &a);
+		act(pr, &a);
+	}
+}
+
+struct probe *
+probe_start(struct event_base *base, const struct probe_params *params,
+    probe_done_fn done, void *arg)
+{
+	struct probe *pr;
+
+	if ((pr = calloc(1, sizeof(*pr))) == NULL) {
+		log_warn("probe");
+		return NULL;
+	}
+	pr->base = base;
+	pr->p = *params;
+	pr->p.battery.domain = pr->p.domain;
+	pr->p.battery.info_url = pr->p.info_url;
+	pr->done = done;
+	pr->arg = arg;
+	pr->sum.accepted_form = -1;
+	if ((pr->timer = evtimer_new(base, on_connect_timeout, pr)) == NULL) {
+		free(pr);
+		return NULL;
+	}
+	start_session(pr);
+	return pr;
+}
+
+void
+probe_free(struct probe *pr)
+{
+	if (pr == NULL)
+		return;
+	if (pr->bev != NULL)
+		bufferevent_free(pr->bev);
+	event_free(pr->timer);
+	free(pr);
+}

@@ -1,0 +1,62 @@
+/*
+ * probe.h -- one relay test of one address, over libevent
+ *
+ * A probe runs the battery's sessions one after another against the
+ * address's SMTP port, each session a TCP connection driven by the
+ * smtp_client state machine, with a timeout per stage (connect, greeting,
+ * each reply).  It stops early when a session does not end cleanly (421,
+ * timeout, garbage, hang-up): the server is then not in a state to judge.
+ * When done it calls back once; the caller reads the attempts' results and
+ * the transcript, then frees the probe.
+ */
+#ifndef RELAYBL_PROBE_H
+#define RELAYBL_PROBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "battery.h"
+#include "smtp_client.h"
+
+struct event_base;
+struct probe;
+
+struct probe_params {
+	struct addr	addr;
+	uint16_t	port;
+	int64_t		timeout_connect;	/* seconds */
+	int64_t		timeout_greeting;
+	int64_t		timeout_command;
+	struct battery_ctx battery;		/* copied */
+	char		domain[256];		/* battery.domain points here */
+	char		info_url[256];
+};
+
+struct probe_summary {
+	int	attempts;	/* attempts made */
+	int	accepted;	/* messages taken at end of DATA */
+	int	refused;
+	int	tempfail;
+	int	sessions;	/* sessions started */
+	int	complete;	/* every session ended with QUIT */
+	int	last_end;	/* enum smtp_end of the last session */
+	int	accepted_form;	/* form index of the first accepted, or -1 */
+};
+
+typedef void	(*probe_done_fn)(struct probe *, void *arg);
+
+/* Starts a probe.  Returns NULL when it cannot start (logged). */
+struct probe	*probe_start(struct event_base *, const struct probe_params *,
+		    probe_done_fn, void *arg);
+
+/* Stops a running probe without calling back, and frees it. */
+void		 probe_free(struct probe *);
+
+const struct addr *probe_addr(const struct probe *);
+void		 probe_summary(const struct probe *, struct probe_summary *);
+
+/* The transcript of every session so far (NUL-terminated; owned). */
+const char	*probe_transcript(const struct probe *);
+
+#endif

@@ -1,0 +1,824 @@
+/*
+ * proberd.c -- the relaybl prober: queue, probes, sink, retests, expiry
+ *
+ * proberd [-c FILE] [-d DIR] [-v]
+ *
+ * One event loop.  Every second the scheduler takes due work from the
+ * store's probe queue (submissions, retests, removal requests), within the
+ * global and per-network concurrency limits and the manners of
+ * probe_policy.c, and starts a probe (probe.c).  A probe whose server
+ * accepted a test message waits up to confirm_window for the cookie to
+ * arrive at the sink (sink.c, in this process).  The outcome -- listed
+ * (the cookie came back), clean (every form refused), suspect (accepted,
+ * never delivered), inconclusive (tempfail, timeout, garbage) -- goes to
+ * the store in one transaction with its evidence and audit entry; a
+ * listed address is retested every retest_interval and expires when not
+ * reconfirmed within listing_ttl.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "addr.h"
+#include "config.h"
+#include "log.h"
+#include "probe.h"
+#include "probe_policy.h"
+#include "sink.h"
+#include "store.h"
+
+enum outcome { O_LISTED, O_CLEAN, O_SUSPECT, O_INCONCLUSIVE };
+static const char *outcome_names[] = { "listed", "clean", "suspect",
+    "inconclusive" };
+
+struct active {
+	struct proberd		*d;
+	struct store_probe	 q;
+	struct probe		*pr;
+	struct probe_summary	 sum;
+	struct event		*timer;		/* deferred end of probing */
+	struct event		*confirm;	/* confirmation window */
+	int			 confirming;
+	TAILQ_ENTRY(active)	 entry;
+};
+TAILQ_HEAD(actives, active);
+
+struct sinkconn {
+	struct proberd		*d;
+	struct bufferevent	*bev;
+	struct addr		 peer;
+	struct sink_session	 s;
+};
+
+struct proberd {
+	struct config		*cfg;
+	struct store		*st;
+	struct store_reader	*rd;
+	struct event_base	*base;
+	struct actives		 actives;
+	int			 nactive;
+	struct probe_allow	 allow;
+	struct sink_conf	 sinkconf;
+	uint8_t			 key[32];
+	const char		*storedir;
+	const char		*domain;
+	const char		*info_url;
+	char			 sink_listen[128];
+	int64_t			 port, concurrency, per_net;
+	int64_t			 t_connect, t_greeting, t_command;
+	int64_t			 confirm_window, retest_interval, listing_ttl;
+	int64_t			 max_attempts;
+	uint64_t		 map_size;
+	int			 sinkfd;
+	struct event		*sinkev, *tick, *expiry;
+};
+
+static void	finish(struct active *, int, const char *, size_t,
+		    const struct addr *);
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: proberd [-c FILE] [-d DIR] [-v]\n");
+	exit(2);
+}
+
+/* --- Configuration --------------------------------------------------- */
+
+static int
+load_secret(struct proberd *d, const char *path)
+{
+	int	fd;
+	ssize_t	n;
+
+	if ((fd = open(path, O_RDONLY)) == -1 && errno == ENOENT) {
+		/* Created once, readable by the prober only. */
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600)) == -1 ||
+		    (n = getrandom(d->key, sizeof(d->key), 0)) !=
+		    (ssize_t)sizeof(d->key) ||
+		    write(fd, d->key, sizeof(d->key)) !=
+		    (ssize_t)sizeof(d->key)) {
+			log_warn("secret_file %s", path);
+			if (fd != -1)
+				close(fd);
+			return -1;
+		}
+		close(fd);
+		log_info("created the cookie secret %s", path);
+		return 0;
+	}
+	if (fd == -1 || (n = read(fd, d->key, sizeof(d->key))) !=
+	    (ssize_t)sizeof(d->key)) {
+		log_warnx("secret_file %s: cannot read %zu bytes", path,
+		    sizeof(d->key));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int
+load_config(struct proberd *d)
+{
+	static const char *const keys[] = { "probe_domain", "sink_listen",
+	    "smtp_port", "allow", "concurrency", "per_net_concurrency",
+	    "timeout_connect", "timeout_greeting", "timeout_command",
+	    "confirm_window", "retest_interval", "listing_ttl", "secret_file",
+	    "info_url", "max_attempts", NULL };
+	struct config	*c = d->cfg;
+	const char	*err, *bad;
+
+	config_check_keys(c, "prober", keys);
+	if (d->storedir == NULL)
+		d->storedir = config_str(c, "store", "dir", "state/store");
+	d->domain = config_str(c, "prober", "probe_domain", "probe.invalid");
+	d->info_url = config_str(c, "prober", "info_url",
+	    "https://relaybl.example/about");
+	snprintf(d->sink_listen, sizeof(d->sink_listen), "%s",
+	    config_str(c, "prober", "sink_listen", "127.0.0.1:2525"));
+	if (probe_allow_parse(config_str(c, "prober", "allow", ""),
+	    &d->allow, &err, &bad) == -1) {
+		log_warnx("%s: [prober] allow: \"%s\": %s", config_name(c),
+		    bad, err);
+		return -1;
+	}
+	if (config_size(c, "store", "map_size", (uint64_t)4 << 30,
+	    &d->map_size) == -1 ||
+	    config_int(c, "prober", "smtp_port", 25, 1, 65535, &d->port) ==
+	    -1 || config_int(c, "prober", "concurrency", 100, 1, 10000,
+	    &d->concurrency) == -1 || config_int(c, "prober",
+	    "per_net_concurrency", 4, 1, 1000, &d->per_net) == -1 ||
+	    config_duration(c, "prober", "timeout_connect", 30,
+	    &d->t_connect) == -1 || config_duration(c, "prober",
+	    "timeout_greeting", 300, &d->t_greeting) == -1 ||
+	    config_duration(c, "prober", "timeout_command", 300,
+	    &d->t_command) == -1 || config_duration(c, "prober",
+	    "confirm_window", 600, &d->confirm_window) == -1 ||
+	    config_duration(c, "prober", "retest_interval", 30 * 86400,
+	    &d->retest_interval) == -1 || config_duration(c, "prober",
+	    "listing_ttl", 90 * 86400, &d->listing_ttl) == -1 ||
+	    config_int(c, "prober", "max_attempts", 5, 1, 100,
+	    &d->max_attempts) == -1)
+		return -1;
+	d->sinkconf.domain = d->domain;
+	d->sinkconf.key = d->key;
+	d->sinkconf.keylen = sizeof(d->key);
+	/* A cookie is good while a probe or its confirmation may last. */
+	d->sinkconf.max_age = d->confirm_window + 3 * (d->t_connect +
+	    d->t_greeting + 30 * d->t_command) + 3600;
+	return load_secret(d, config_str(c, "prober", "secret_file",
+	    "state/prober.secret"));
+}
+
+/* --- Recording outcomes ------------------------------------------------ */
+
+static int
+list_addr(struct store_txn *t, const struct addr *a, int kind, uint32_t code,
+    uint64_t evidence, int64_t now, int64_t ttl, const char *text)
+{
+	struct store_listing	l, old;
+
+	memset(&l, 0, sizeof(l));
+	l.code = code;
+	l.kind = kind;
+	l.last_confirmed = now;
+	l.expires = now + ttl;
+	l.evidence = evidence;
+	snprintf(l.source, sizeof(l.source), "proberd");
+	snprintf(l.text, sizeof(l.text), "%s", text);
+	if (store_txn_get(t, a, &old) == 1)
+		l.first_listed = old.first_listed;
+	return store_list(t, a, &l);
+}
+
+/*
+ * Writes an outcome: evidence, listing changes, the queue, the audit.
+ * q may be NULL for a delivery that no running probe waited for.
+ */
+static void
+record(struct proberd *d, const struct store_probe *q, const struct addr *a,
+    int outcome, const struct probe_summary *sum, const char *transcript,
+    const char *message, size_t mlen, const struct addr *peer)
+{
+	struct store_txn	*t;
+	struct store_probe	 next;
+	int64_t			 now = time(NULL);
+	uint64_t		 ev = 0;
+	char			*blob = NULL, text[STORE_TEXT_MAX];
+	char			 abuf[ADDR_STRLEN], pbuf[ADDR_STRLEN];
+	size_t			 blen = 0;
+	int			 reason = q ? q->reason : STORE_PROBE_SUBMIT;
+	FILE			*fp;
+
+	if ((t = store_begin(d->st, "proberd")) == NULL)
+		return;
+	addr_format(a, abuf);
+	if ((fp = open_memstream(&blob, &blen)) != NULL) {
+		fprintf(fp, "relay test of %s (%s): %s\n", abuf,
+		    store_reason_name(reason), outcome_names[outcome]);
+		if (sum && sum->accepted_form >= 0)
+			fprintf(fp, "form that was accepted: %s\n",
+			    battery_form_name(sum->accepted_form));
+		if (peer)
+			fprintf(fp, "delivered to the sink by %s\n",
+			    addr_format(peer, pbuf));
+		if (transcript)
+			fprintf(fp, "\n== SMTP transcript\n%s", transcript);
+		if (message)
+			fprintf(fp, "\n== message as received\n%.*s",
+			    (int)mlen, message);
+		fclose(fp);
+	}
+	if (blob && store_evidence_put(t, blob, blen, &ev) == -1)
+		goto err;
+	switch (outcome) {
+	case O_LISTED:
+		if (list_addr(t, a, STORE_KIND_RELAY, 0x7f000002u, ev, now,
+		    d->listing_ttl, "") == -1)
+			goto err;
+		if (peer && (peer->family != a->family || memcmp(peer->bytes,
+		    a->bytes, addr_len(a)) != 0) && list_addr(t, peer,
+		    STORE_KIND_EGRESS, 0x7f000003u, ev, now, d->listing_ttl,
+		    "") == -1)
+			goto err;
+		memset(&next, 0, sizeof(next));
+		next.addr = *a;
+		next.reason = STORE_PROBE_RETEST;
+		next.due = now + d->retest_interval;
+		if (store_queue_put(t, &next) == -1)
+			goto err;
+		break;
+	case O_CLEAN:
+		if (reason != STORE_PROBE_SUBMIT &&
+		    store_unlist(t, a, "clean retest: every form refused") ==
+		    -1)
+			goto err;
+		store_queue_del(t, a);
+		break;
+	case O_INCONCLUSIVE:
+		if (q && q->attempts + 1 < d->max_attempts) {
+			next = *q;
+			next.attempts++;
+			next.due = now + 300 * (1LL << next.attempts);
+			if (store_queue_put(t, &next) == -1)
+				goto err;
+		} else
+			store_queue_del(t, a);
+		break;
+	default:
+		store_queue_del(t, a);
+		break;
+	}
+	snprintf(text, sizeof(text), "%s: %s (accepted %d, refused %d, "
+	    "tempfail %d%s%s)", store_reason_name(reason),
+	    outcome_names[outcome], sum ? sum->accepted : 0,
+	    sum ? sum->refused : 0, sum ? sum->tempfail : 0,
+	    peer ? ", delivered by " : "", peer ? addr_format(peer, pbuf) : "");
+	if (store_audit_add(t, STORE_AUDIT_PROBE, a, outcome == O_LISTED ?
+	    0x7f000002u : 0, text) == -1 || store_commit(t) == -1) {
+		t = NULL;
+		goto err;
+	}
+	log_info("%s: %s", abuf, text);
+	free(blob);
+	return;
+err:
+	store_abort(t);
+	free(blob);
+	log_warnx("%s: could not record the outcome", abuf);
+}
+
+/* --- Probes ------------------------------------------------------------ */
+
+static struct active *
+find_active(struct proberd *d, const struct addr *a)
+{
+	struct active *ac;
+
+	TAILQ_FOREACH(ac, &d->actives, entry)
+		if (ac->q.addr.family == a->family &&
+		    memcmp(ac->q.addr.bytes, a->bytes, addr_len(a)) == 0)
+			return ac;
+	return NULL;
+}
+
+static void
+active_free(struct active *ac)
+{
+	TAILQ_REMOVE(&ac->d->actives, ac, entry);
+	ac->d->nactive--;
+	probe_free(ac->pr);
+	if (ac->timer)
+		event_free(ac->timer);
+	if (ac->confirm)
+		event_free(ac->confirm);
+	free(ac);
+}
+
+static void
+finish(struct active *ac, int outcome, const char *message, size_t mlen,
+    const struct addr *peer)
+{
+	if (ac->pr != NULL)
+		probe_summary(ac->pr, &ac->sum);
+	record(ac->d, &ac->q, &ac->q.addr, outcome, &ac->sum,
+	    ac->pr ? probe_transcript(ac->pr) : NULL, message, mlen, peer);
+	active_free(ac);
+}
+
+/* The confirmation window passed without the cookie: suspect. */
+static void
+on_confirm_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	finish(arg, O_SUSPECT, NULL, 0, NULL);
+}
+
+/* Runs from the event loop after the probe's last session. */
+static void
+on_probe_done_later(evutil_socket_t fd, short what, void *arg)
+{
+	struct active	*ac = arg;
+	struct timeval	 tv = { ac->d->confirm_window, 0 };
+
+	(void)fd;
+	(void)what;
+	probe_summary(ac->pr, &ac->sum);
+	if (ac->sum.accepted > 0) {
+		ac->confirming = 1;
+		if ((ac->confirm = evtimer_new(ac->d->base, on_confirm_timeout,
+		    ac)) == NULL) {
+			finish(ac, O_SUSPECT, NULL, 0, NULL);
+			return;
+		}
+		evtimer_add(ac->confirm, &tv);
+		return;
+	}
+	if (ac->sum.complete && ac->sum.refused == ac->sum.attempts &&
+	    ac->sum.attempts == battery_forms())
+		finish(ac, O_CLEAN, NULL, 0, NULL);
+	else
+		finish(ac, O_INCONCLUSIVE, NULL, 0, NULL);
+}
+
+static void
+on_probe_done(struct probe *pr, void *arg)
+{
+	struct active	*ac = arg;
+	struct timeval	 tv = { 0, 0 };
+
+	(void)pr;
+	/* Possibly called from inside probe_start: defer to the loop. */
+	evtimer_add(ac->timer, &tv);
+}
+
+static int
+same_net(const struct addr *a, const struct addr *b)
+{
+	struct addr x = *a, y = *b;
+
+	if (a->family != b->family)
+		return 0;
+	x.plen = y.plen = a->family == ADDR_V4 ? 24 : 64;
+	addr_mask(&x);
+	addr_mask(&y);
+	return memcmp(x.bytes, y.bytes, sizeof(x.bytes)) == 0;
+}
+
+static int
+net_busy(struct proberd *d, const struct addr *a)
+{
+	struct active	*ac;
+	int		 n = 0;
+
+	TAILQ_FOREACH(ac, &d->actives, entry)
+		if (same_net(&ac->q.addr, a))
+			n++;
+	return n >= d->per_net;
+}
+
+static void
+start_probe(struct proberd *d, const struct store_probe *q)
+{
+	struct active		*ac;
+	struct probe_params	 p;
+
+	if ((ac = calloc(1, sizeof(*ac))) == NULL)
+		return;
+	ac->d = d;
+	ac->q = *q;
+	if ((ac->timer = evtimer_new(d->base, on_probe_done_later, ac)) ==
+	    NULL) {
+		free(ac);
+		return;
+	}
+	memset(&p, 0, sizeof(p));
+	p.addr = q->addr;
+	p.port = (uint16_t)d->port;
+	p.timeout_connect = d->t_connect;
+	p.timeout_greeting = d->t_greeting;
+	p.timeout_command = d->t_command;
+	snprintf(p.domain, sizeof(p.domain), "%s", d->domain);
+	snprintf(p.info_url, sizeof(p.info_url), "%s", d->info_url);
+	p.battery.target = q->addr;
+	p.battery.now = time(NULL);
+	p.battery.key = d->key;
+	p.battery.keylen = sizeof(d->key);
+	TAILQ_INSERT_TAIL(&d->actives, ac, entry);
+	d->nactive++;
+	if ((ac->pr = probe_start(d->base, &p, on_probe_done, ac)) == NULL)
+		active_free(ac);
+}
+
+struct due {
+	struct proberd		*d;
+	int64_t			 now;
+	struct store_probe	 list[64];
+	int			 n;
+};
+
+static int
+collect_due(const struct store_probe *q, void *arg)
+{
+	struct due *du = arg;
+
+	if (q->due > du->now || du->n == 64)
+		return 1;		/* in due order: nothing later is due */
+	du->list[du->n++] = *q;
+	return 0;
+}
+
+/* Refuses queued work the policy forbids (the allow list may change). */
+static void
+refuse(struct proberd *d, const struct store_probe *q, const char *why)
+{
+	struct store_txn	*t = store_begin(d->st, "proberd");
+	char			 buf[ADDR_STRLEN];
+
+	if (t == NULL)
+		return;
+	store_queue_del(t, &q->addr);
+	store_audit_add(t, STORE_AUDIT_PROBE, &q->addr, 0, why);
+	if (store_commit(t) == 0)
+		log_warnx("%s: not probed: %s", addr_format(&q->addr, buf),
+		    why);
+}
+
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct proberd	*d = arg;
+	struct due	 du;
+	const char	*why;
+
+	(void)fd;
+	(void)what;
+	if (d->nactive >= d->concurrency)
+		return;
+	memset(&du, 0, sizeof(du));
+	du.d = d;
+	du.now = time(NULL);
+	if (store_queue_walk(d->rd, collect_due, &du) == -1)
+		return;
+	for (int i = 0; i < du.n && d->nactive < d->concurrency; i++) {
+		const struct store_probe *q = &du.list[i];
+		if (find_active(d, &q->addr) != NULL || net_busy(d, &q->addr))
+			continue;
+		if ((why = probe_refusal(&q->addr, &d->allow)) != NULL) {
+			refuse(d, q, why);
+			continue;
+		}
+		start_probe(d, q);
+	}
+}
+
+/* --- Expiry ------------------------------------------------------------ */
+
+struct expiry {
+	struct proberd	*d;
+	int64_t		 now;
+	struct addr	 list[256];
+	int		 n;
+	uint32_t	 lastrec;
+	int		 lastexpired;
+};
+
+static int
+collect_expired(const struct addr *a, uint32_t code, uint32_t record,
+    void *arg)
+{
+	struct expiry		*ex = arg;
+	struct store_listing	 l;
+
+	(void)code;
+	if (record != ex->lastrec) {
+		ex->lastrec = record;
+		ex->lastexpired = store_record(ex->d->rd, record, &l) == 1 &&
+		    (l.kind == STORE_KIND_RELAY ||
+		    l.kind == STORE_KIND_EGRESS) && l.expires != 0 &&
+		    l.expires <= ex->now;
+	}
+	if (ex->lastexpired && ex->n < 256)
+		ex->list[ex->n++] = *a;
+	return 0;
+}
+
+static void
+on_expiry(evutil_socket_t fd, short what, void *arg)
+{
+	struct proberd		*d = arg;
+	struct expiry		 ex;
+	struct store_txn	*t;
+
+	(void)fd;
+	(void)what;
+	memset(&ex, 0, sizeof(ex));
+	ex.d = d;
+	ex.now = time(NULL);
+	if (store_walk(d->rd, 0, collect_expired, &ex) == -1 || ex.n == 0)
+		return;
+	if ((t = store_begin(d->st, "proberd")) == NULL)
+		return;
+	for (int i = 0; i < ex.n; i++) {
+		if (store_unlist(t, &ex.list[i], "not reconfirmed within "
+		    "listing_ttl") == 1)
+			store_audit_add(t, STORE_AUDIT_EXPIRE, &ex.list[i], 0,
+			    "listing expired");
+	}
+	if (store_commit(t) == 0)
+		log_info("%d listings expired", ex.n);
+}
+
+/* --- The sink ---------------------------------------------------------- */
+
+static void
+sink_close(struct sinkconn *sc)
+{
+	bufferevent_free(sc->bev);
+	free(sc);
+}
+
+/*
+ * Whether a is listed and confirmed since t: the other copies of a
+ * battery that a relay delivers after the first prove nothing new.
+ */
+static int
+confirmed_since(struct proberd *d, const struct addr *a, uint32_t t)
+{
+	struct store_hit	hit;
+	struct store_listing	l;
+
+	return store_lookup(d->rd, a, &hit) == 1 && hit.prefix.plen ==
+	    a->plen && store_record(d->rd, hit.record, &l) == 1 &&
+	    l.last_confirmed >= (int64_t)t;
+}
+
+static void
+sink_delivered(struct proberd *d, const struct sinkconn *sc,
+    const struct sink_delivery *dl)
+{
+	for (int i = 0; i < dl->ncookies; i++) {
+		const struct addr *a = &dl->cookies[i].addr;
+		struct active *ac = find_active(d, a);
+		/* One proof is enough; later copies add nothing. */
+		for (int j = 0; j < i; j++)
+			if (memcmp(&dl->cookies[j].addr, a, sizeof(*a)) == 0)
+				a = NULL;
+		if (a == NULL)
+			continue;
+		if (ac != NULL)
+			finish(ac, O_LISTED, dl->message, dl->len, &sc->peer);
+		else if (!confirmed_since(d, a, dl->cookies[i].time))
+			record(d, NULL, a, O_LISTED, NULL, NULL, dl->message,
+			    dl->len, &sc->peer);
+	}
+}
+
+static void
+sink_read(struct bufferevent *bev, void *arg)
+{
+	struct sinkconn		*sc = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	struct sink_action	 a;
+	char			*line;
+	size_t			 len;
+
+	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF)) != NULL) {
+		sink_session_line(&sc->s, line, len, time(NULL), &a);
+		free(line);
+		if (a.reply)
+			bufferevent_write(bev, a.reply, a.len);
+		if (a.delivered)
+			sink_delivered(sc->d, sc, &a.delivery);
+		if (a.close) {
+			bufferevent_disable(bev, EV_READ);
+			bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+			return;
+		}
+	}
+	if (evbuffer_get_length(in) > SINK_LINE_MAX * 2)
+		sink_close(sc);
+}
+
+static void
+sink_written(struct bufferevent *bev, void *arg)
+{
+	struct sinkconn *sc = arg;
+
+	if (sc->s.state == SINK_CLOSED &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		sink_close(sc);
+}
+
+static void
+sink_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	(void)what;
+	sink_close(arg);
+}
+
+static void
+sink_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	struct proberd		*d = arg;
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+	struct sinkconn		*sc;
+	struct sink_action	 a;
+	struct timeval		 tv = { 300, 0 };
+	int			 fd;
+
+	(void)what;
+	if ((fd = accept4(lfd, (struct sockaddr *)&ss, &len,
+	    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1)
+		return;
+	if ((sc = calloc(1, sizeof(*sc))) == NULL ||
+	    (sc->bev = bufferevent_socket_new(d->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		free(sc);
+		close(fd);
+		return;
+	}
+	sc->d = d;
+	if (ss.ss_family == AF_INET) {
+		sc->peer.family = ADDR_V4;
+		sc->peer.plen = 32;
+		memcpy(sc->peer.bytes, &((struct sockaddr_in *)&ss)->sin_addr,
+		    4);
+	} else {
+		sc->peer.family = ADDR_V6;
+		sc->peer.plen = 128;
+		memcpy(sc->peer.bytes,
+		    &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+	}
+	bufferevent_setcb(sc->bev, sink_read, sink_written, sink_event, sc);
+	bufferevent_set_timeouts(sc->bev, &tv, &tv);
+	bufferevent_enable(sc->bev, EV_READ);
+	sink_session_init(&sc->s, &d->sinkconf, time(NULL), &a);
+	bufferevent_write(sc->bev, a.reply, a.len);
+}
+
+static int
+open_sink(struct proberd *d)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
+	char			 host[128], *colon;
+	socklen_t		 len;
+	int			 one = 1;
+
+	snprintf(host, sizeof(host), "%s", d->sink_listen);
+	if ((colon = strrchr(host, ':')) == NULL)
+		goto bad;
+	*colon = '\0';
+	memset(&ss, 0, sizeof(ss));
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		host[strlen(host) - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, &sin6->sin6_addr) != 1)
+			goto bad;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)atoi(colon + 1));
+		len = sizeof(*sin6);
+	} else {
+		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+			goto bad;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)atoi(colon + 1));
+		len = sizeof(*sin);
+	}
+	if ((d->sinkfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1 || setsockopt(d->sinkfd, SOL_SOCKET,
+	    SO_REUSEADDR, &one, sizeof(one)) == -1 || bind(d->sinkfd,
+	    (struct sockaddr *)&ss, len) == -1 || listen(d->sinkfd, 128) == -1) {
+		log_warn("sink_listen %s", d->sink_listen);
+		return -1;
+	}
+	return 0;
+bad:
+	log_warnx("[prober] sink_listen: bad address \"%s\" (want "
+	    "ADDR:PORT)", d->sink_listen);
+	return -1;
+}
+
+/* --- Main -------------------------------------------------------------- */
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct proberd *d = arg;
+
+	(void)sig;
+	(void)what;
+	/* Probes in flight stay queued: their entries are still there. */
+	event_base_loopbreak(d->base);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct proberd	 d;
+	const char		*cfgpath = NULL;
+	struct event		*sigterm, *sigint;
+	struct timeval		 second = { 1, 0 }, minute = { 60, 0 };
+	int			 ch;
+
+	log_init("proberd", 0);
+	signal(SIGPIPE, SIG_IGN);
+	while ((ch = getopt(argc, argv, "c:d:v")) != -1) {
+		switch (ch) {
+		case 'c':
+			cfgpath = optarg;
+			break;
+		case 'd':
+			d.storedir = optarg;
+			break;
+		case 'v':
+			log_setverbose(1);
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	TAILQ_INIT(&d.actives);
+	if ((d.cfg = config_load(cfgpath)) == NULL || load_config(&d) == -1)
+		exit(2);
+	if ((d.st = store_open(d.storedir, 0, d.map_size)) == NULL ||
+	    (d.rd = store_reader_new(d.st)) == NULL)
+		exit(2);
+	if ((d.base = event_base_new()) == NULL || open_sink(&d) == -1)
+		exit(2);
+	d.sinkev = event_new(d.base, d.sinkfd, EV_READ | EV_PERSIST,
+	    sink_accept, &d);
+	d.tick = event_new(d.base, -1, EV_PERSIST, on_tick, &d);
+	d.expiry = event_new(d.base, -1, EV_PERSIST, on_expiry, &d);
+	sigterm = evsignal_new(d.base, SIGTERM, on_signal, &d);
+	sigint = evsignal_new(d.base, SIGINT, on_signal, &d);
+	if (d.sinkev == NULL || d.tick == NULL || d.expiry == NULL ||
+	    sigterm == NULL || sigint == NULL || event_add(d.sinkev, NULL) ||
+	    event_add(d.tick, &second) || event_add(d.expiry, &minute) ||
+	    event_add(sigterm, NULL) || event_add(sigint, NULL))
+		fatalx("cannot set up events");
+	log_info("ready: store %s, sink %s for %s, probing port %lld",
+	    d.storedir, d.sink_listen, d.domain, (long long)d.port);
+	on_expiry(-1, 0, &d);
+	event_base_dispatch(d.base);
+	log_info("stopping; %d probes in flight stay queued", d.nactive);
+	while (!TAILQ_EMPTY(&d.actives))
+		active_free(TAILQ_FIRST(&d.actives));
+	event_free(d.sinkev);
+	event_free(d.tick);
+	event_free(d.expiry);
+	event_free(sigterm);
+	event_free(sigint);
+	close(d.sinkfd);
+	event_base_free(d.base);
+	store_reader_free(d.rd);
+	store_close(d.st);
+	config_free(d.cfg);
+	return 0;
+}

@@ -1,0 +1,138 @@
+#!/bin/sh
+# proberd.t -- the prober against a fake SMTP farm on loopback addresses:
+# each behaviour gets its outcome (listed only when the cookie came back),
+# multi-hop egress is listed too, and the lifecycle submit -> listed ->
+# relay fixed -> delist request -> clean retest -> delisted, with dnsbld
+# answering at each step.
+. "$(dirname "$0")/../lib/tap.sh"
+
+PROBERD=$BIN/prober/proberd
+DNSBLD=$BIN/dnsbl/dnsbld
+S=$T/store
+ctl() { "$DNSBLCTL" -d "$S" "$@"; }
+freeport() {
+	python3 -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+pids=""
+tap_cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	for p in $pids; do wait "$p" 2>/dev/null; done
+}
+
+farmport=$(freeport)
+sinkport=$(freeport)
+dnsport=$(freeport)
+export FARMDIR=$T/farm
+mkdir -p "$FARMDIR"
+python3 "$ROOT/tests/farm.py" $farmport 127.0.0.1:$sinkport \
+    127.0.1.1=open 127.0.1.2=closed 127.0.1.3=discard \
+    127.0.1.4=multihop,127.0.1.104 127.0.1.5=never 127.0.1.6=garbage \
+    127.0.1.7=tempfail 127.0.1.8=helo 127.0.1.9=greet421 \
+    127.0.1.10=dropper > "$T/farm.log" 2>&1 &
+pids="$pids $!"
+
+cat > "$T/relaybl.conf" <<CONF
+[store]
+dir = $S
+[prober]
+probe_domain = probe.test
+sink_listen = 127.0.0.1:$sinkport
+smtp_port = $farmport
+allow = 127.0.0.0/8
+concurrency = 20
+per_net_concurrency = 20
+timeout_connect = 2
+timeout_greeting = 2
+timeout_command = 2
+confirm_window = 3
+retest_interval = 30d
+listing_ttl = 90d
+secret_file = $T/secret
+CONF
+cat > "$T/bl.test.zone" <<'ZONE'
+$ORIGIN bl.test.
+@ 60 IN SOA ns1.example. h.example. 1 3600 900 604800 60
+@ 60 IN NS ns1.example.
+ZONE
+ctl init >/dev/null
+"$DNSBLCTL" -c "$T/relaybl.conf" submit 127.0.1.1 127.0.1.2 127.0.1.3 \
+    127.0.1.4 127.0.1.5 127.0.1.6 127.0.1.7 127.0.1.8 127.0.1.9 \
+    127.0.1.10 >/dev/null 2>&1
+ok $? "ten farm hosts submitted (allow covers loopback)"
+"$PROBERD" -c "$T/relaybl.conf" 2> "$T/proberd.err" &
+ppid=$!
+pids="$pids $ppid"
+"$DNSBLD" -d "$S" -z "$T/bl.test.zone" -l 127.0.0.1:$dnsport \
+    2> "$T/dnsbld.err" &
+pids="$pids $!"
+
+# Wait until every submission has an outcome (or 40 s).
+i=0
+while [ $i -lt 80 ]; do
+	n=$(grep -o '127\.0\.1\.[0-9]*: submit: ' "$T/proberd.err" 2>/dev/null |
+	    sort -u | wc -l)
+	[ "${n:-0}" -ge 10 ] && break
+	sleep 0.5; i=$((i + 1))
+done
+is "$(grep -o '127\.0\.1\.[0-9]*: submit: ' "$T/proberd.err" | sort -u |
+    wc -l)" 10 "every host probed"
+is "$(grep -c '127.0.1.1: submit: listed' "$T/proberd.err")" 1 \
+    "  the open relay once, however many copies it delivered"
+outcome() {
+	sed -n "s/^proberd: $1: submit: \([a-z]*\).*/\1/p" "$T/proberd.err" |
+	    head -1
+}
+is "$(outcome 127.0.1.1)" listed "open relay: listed (cookie came back)"
+is "$(outcome 127.0.1.2)" clean "closed: clean (every form refused)"
+is "$(outcome 127.0.1.3)" suspect "accepts and discards: suspect, not listed"
+is "$(outcome 127.0.1.4)" listed "multi-hop relay: listed"
+is "$(outcome 127.0.1.5)" inconclusive "never speaks: inconclusive"
+is "$(outcome 127.0.1.6)" inconclusive "garbage: inconclusive"
+is "$(outcome 127.0.1.7)" inconclusive "tempfail: inconclusive"
+is "$(outcome 127.0.1.8)" clean "EHLO refused, HELO works, closed: clean"
+is "$(outcome 127.0.1.9)" inconclusive "421 at greeting: inconclusive"
+is "$(outcome 127.0.1.10)" inconclusive "drops after RCPT: inconclusive"
+
+run ctl lookup 127.0.1.1
+like "$out" "listed 127.0.0.2" "open relay listed 127.0.0.2"
+like "$out" "kind +relay" "  as a confirmed relay"
+like "$out" "evidence +#" "  with evidence"
+run ctl lookup 127.0.1.104
+like "$out" "listed 127.0.0.3" "multi-hop egress listed 127.0.0.3"
+like "$out" "kind +egress" "  as egress"
+for a in 127.0.1.2 127.0.1.3 127.0.1.5 127.0.1.6 127.0.1.7; do
+	run ctl lookup $a
+	is "$rc" 1 "$a not listed"
+done
+run ctl history 127.0.1.3
+like "$out" "probe +127.0.1.3 by proberd: submit: suspect" \
+    "history records the suspect"
+run ctl queue
+like "$out" "127.0.1.1 +retest" "listed relay queued for a retest"
+like "$out" "127.0.1.5 +submit +1" "inconclusive requeued with a backoff"
+is "$(dig @127.0.0.1 -p $dnsport +short 1.1.0.127.bl.test A)" 127.0.0.2 \
+    "dnsbld answers the listing"
+
+# Lifecycle: the relay is fixed, its owner asks for removal.
+echo closed > "$FARMDIR/127.0.1.1"
+run ctl delist 127.0.1.1
+is "$rc" 0 "delist request queued"
+i=0
+while [ $i -lt 40 ] && ! grep -q '127.0.1.1: delist: ' "$T/proberd.err"; do
+	sleep 0.5; i=$((i + 1))
+done
+like "$(grep '127.0.1.1: delist: ' "$T/proberd.err")" "delist: clean" \
+    "removal retest: clean"
+run ctl lookup 127.0.1.1
+is "$rc" 1 "delisted"
+is "$(dig @127.0.0.1 -p $dnsport +short 1.1.0.127.bl.test A)" "" \
+    "dnsbld: NXDOMAIN now"
+run ctl delist 127.0.1.1
+is "$rc" 1 "a second removal request for an unlisted address: exit 1"
+
+kill -TERM $ppid
+wait $ppid
+is $? 0 "SIGTERM: proberd exits 0"
+like "$(cat "$T/proberd.err")" "stopping" "  and says so"
+done_testing
