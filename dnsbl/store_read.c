@@ -25,6 +25,7 @@ struct store_reader {
 	struct store	*st;
 	MDB_txn		*txn;
 	int		 active;	/* renewed, holds a snapshot */
+	int		 depth;		/* calls using the snapshot now */
 	int		 held;		/* by store_reader_begin */
 	size_t		 txnid;		/* snapshot the cache below is for */
 	uint32_t	 serial;
@@ -69,8 +70,10 @@ store_reader_free(struct store_reader *rd)
 }
 
 /*
- * Takes the newest snapshot unless one is held, and refreshes the cached
+ * Takes the newest snapshot unless one is in use, and refreshes the cached
  * prefix lengths when the snapshot is a different one than last time.
+ * Calls nest (a walk's callback may look records up through the same
+ * reader): the snapshot is released when the outermost call releases it.
  */
 static int
 reader_snapshot(struct store_reader *rd)
@@ -78,13 +81,16 @@ reader_snapshot(struct store_reader *rd)
 	struct meta	m;
 	int		rc;
 
-	if (rd->active)
+	if (rd->active) {
+		rd->depth++;
 		return 0;
+	}
 	if ((rc = mdb_txn_renew(rd->txn)) != 0) {
 		log_warnx("store %s: %s", rd->st->dir, mdb_strerror(rc));
 		return -1;
 	}
 	rd->active = 1;
+	rd->depth = 1;
 	if (mdb_txn_id(rd->txn) == rd->txnid)
 		return 0;
 	if (store_load_meta(rd->txn, rd->st, &m) == -1) {
@@ -106,15 +112,18 @@ reader_snapshot(struct store_reader *rd)
 static void
 reader_release(struct store_reader *rd)
 {
-	if (rd->active && !rd->held) {
+	if (rd->active && --rd->depth <= 0) {
 		mdb_txn_reset(rd->txn);
 		rd->active = 0;
+		rd->depth = 0;
 	}
 }
 
 int
 store_reader_begin(struct store_reader *rd)
 {
+	if (rd->held)
+		return 0;
 	if (reader_snapshot(rd) == -1)
 		return -1;
 	rd->held = 1;
@@ -124,6 +133,8 @@ store_reader_begin(struct store_reader *rd)
 void
 store_reader_end(struct store_reader *rd)
 {
+	if (!rd->held)
+		return;
 	rd->held = 0;
 	reader_release(rd);
 }

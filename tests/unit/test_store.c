@@ -657,6 +657,50 @@ test_model(void)
 	store_close(st);
 }
 
+/* A walk whose callback reads through the same reader (proberd's expiry
+ * does): the nested call must not end the walk's snapshot. */
+struct nested {
+	struct store_reader	*rd;
+	int			 n, bad;
+};
+
+static int
+nested_cb(const struct addr *a, uint32_t code, uint32_t record, void *arg)
+{
+	struct nested		*ns = arg;
+	struct store_listing	 l;
+	struct store_hit	 hit;
+
+	(void)code;
+	if (store_record(ns->rd, record, &l) != 1 ||
+	    store_lookup(ns->rd, a, &hit) != 1)
+		ns->bad++;
+	ns->n++;
+	return 0;
+}
+
+static void
+test_nested_reads(void)
+{
+	static const char *const some[] = { "198.51.100.1=2", "198.51.100.2=3",
+	    "2001:db8::1=4", NULL };
+	struct store		*st = store_open(newdir(), STORE_CREATE, 0);
+	struct nested		 ns = { store_reader_new(st), 0, 0 };
+
+	list_all(st, some);
+	is_int(store_walk(ns.rd, 0, nested_cb, &ns), 0,
+	    "walk with lookups inside its callback");
+	is_int(ns.n, 3, "  visits every listing");
+	is_int(ns.bad, 0, "  and the nested reads work");
+	store_reader_begin(ns.rd);
+	store_reader_begin(ns.rd);
+	store_reader_end(ns.rd);
+	ok(store_serial(ns.rd) > 0, "begin twice, end once: still readable");
+	store_reader_end(ns.rd);
+	store_reader_free(ns.rd);
+	store_close(st);
+}
+
 static void
 test_open_errors(void)
 {
@@ -802,6 +846,7 @@ main(void)
 	test_import();
 	test_audit_queue_evidence();
 	test_model();
+	test_nested_reads();
 	test_open_errors();
 	test_kill9();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
