@@ -25,6 +25,12 @@ echo
 echo "\$ $CTL stats"
 $CTL stats
 
+mkdir -p state
+proberd_log=state/proberd.log
+prober/proberd -c etc/relaybl.conf -d state/demo 2> "$proberd_log" &
+prober=$!
+trap 'kill $prober 2>/dev/null; wait $prober 2>/dev/null' EXIT INT TERM
+
 cat <<'TRY'
 
 == dnsbld is starting on 127.0.0.1:5353 (UDP and TCP), zone bl.relaybl.example
@@ -34,6 +40,13 @@ cat <<'TRY'
      dig @127.0.0.1 -p 5353 100.2.0.192.bl.relaybl.example A   # unlisted: NXDOMAIN
      dig @127.0.0.1 -p 5353 +tcp 99.2.0.192.bl.relaybl.example A
      dnsbl/dnsblctl -d state/demo add 192.0.2.100   # then ask again: listed at once
-   Ctrl-C stops it.
+
+== proberd is running beside it (log: state/proberd.log), sink on
+   127.0.0.1:2525. It probes only what is submitted, and refuses private
+   and loopback addresses (etc/relaybl.conf [prober] allow is empty):
+     dnsbl/dnsblctl -d state/demo submit ADDRESS     # queue a relay test
+     dnsbl/dnsblctl -d state/demo queue              # what is waiting
+     dnsbl/dnsblctl -d state/demo history ADDRESS    # every probe and outcome
+   Ctrl-C stops both.
 TRY
-exec dnsbl/dnsbld -c etc/relaybl.conf -d state/demo -l 127.0.0.1:5353
+dnsbl/dnsbld -c etc/relaybl.conf -d state/demo -l 127.0.0.1:5353
