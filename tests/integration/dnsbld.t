@@ -67,6 +67,10 @@ listen6=""
 start main -c "$T/relaybl.conf" -d "$S" -z "$T/bl.test.zone" \
     -z "$T/bl2.test.zone" -l "127.0.0.1:$port" $listen6
 ok $? "dnsbld starts and says it is ready"
+if [ $tap_failed -ne 0 ]; then
+	echo "# dnsbld did not become ready; every other test needs it"
+	done_testing
+fi
 
 D="dig @127.0.0.1 -p $port +norec +time=2 +tries=1"
 q() { $D "$@" 2>&1; }
@@ -75,11 +79,26 @@ ans() { q +noall +answer "$@" | tr -s "\t " "  "; }
 auth() { q +noall +authority "$@" | tr -s "\t " "  "; }
 serial() { "$DNSBLCTL" -d "$S" stats | awk '$1 == "serial" { print $2 }'; }
 
+# --- RFC 5782 test points hold with an empty store ---
+is "$(ans 2.0.0.127.bl.test A)" "2.0.0.127.bl.test. 1800 IN A 127.0.0.2" \
+    "empty store: test point 127.0.0.2 listed"
+like "$(ans 2.0.0.127.bl.test TXT)" '^2\.0\.0\.127\.bl\.test\. 1800 IN TXT "' \
+    "  with a TXT"
+is "$(ans 3.0.0.127.bl.test A | cut -d" " -f5)" 127.0.0.3 \
+    "empty store: test point 127.0.0.3 (test_codes)"
+is "$(st 1.0.0.127.bl.test A)" NXDOMAIN "empty store: 127.0.0.1 not listed"
+is "$(st 0.0.127.bl.test A)" NOERROR "  0.0.127, above the test points: NODATA"
+
 # --- listings ---
 ctl add 1.2.3.4 -r 127.0.0.3
 is "$(st 4.3.2.1.bl.test A)" NOERROR "listed: NOERROR"
 out=$(q 4.3.2.1.bl.test A)
 like "$out" "flags: qr aa;" "AA set, RA clear"
+out=$(dig @127.0.0.1 -p $port +time=2 +tries=1 4.3.2.1.bl.test A 2>&1)
+like "$out" "flags: qr aa rd;" "plain query (RD set): AA, RD copied, RA clear"
+like "$out" "status: NOERROR" "  NOERROR"
+like "$out" "^4\.3\.2\.1\.bl\.test\.[[:space:]]+1800[[:space:]]+IN[[:space:]]+A[[:space:]]+127\.0\.0\.3$" \
+    "  the same answer"
 is "$(ans 4.3.2.1.bl.test A)" "4.3.2.1.bl.test. 1800 IN A 127.0.0.3" \
     "A is the listing's code, TTL from the config"
 is "$(ans 4.3.2.1.bl.test TXT)" \
@@ -105,6 +124,9 @@ is "$(ans 4.3.2.1.bl.test AAAA)" "" "  with an empty answer"
 like "$(auth 4.3.2.1.bl.test MX)" "SOA" "  and the SOA (NODATA)"
 for ent in 3.2.1 2.1 1; do
 	is "$(st $ent.bl.test A)" NOERROR "empty non-terminal $ent: NODATA"
+	is "$(ans $ent.bl.test A)" "" "  empty answer"
+	like "$(auth $ent.bl.test A)" "^bl\.test\. 600 IN SOA ns1\.bl\.test\. " \
+	    "  SOA in authority"
 done
 is "$(st 9.9.9.bl.test A)" NXDOMAIN "nothing under 9.9.9: NXDOMAIN"
 is "$(st 5.4.3.2.1.bl.test A)" NXDOMAIN "below a listed name: NXDOMAIN"
@@ -114,7 +136,17 @@ is "$(st example.com A)" REFUSED "outside every zone: REFUSED"
 is "$(ans 2.0.0.127.bl.test A | cut -d" " -f5)" 127.0.0.2 "test point 127.0.0.2"
 like "$(ans 2.0.0.127.bl.test TXT)" "TXT" "  with a TXT"
 is "$(ans 3.0.0.127.bl.test A | cut -d" " -f5)" 127.0.0.3 "test point per code"
+run "$DNSBLCTL" -d "$S" add 127.0.0.1
+is "$rc" 2 "dnsblctl refuses to list 127.0.0.1"
 is "$(st 1.0.0.127.bl.test A)" NXDOMAIN "127.0.0.1 never listed"
+ctl add 127.0.0.3 -r 127.0.0.5
+ctl exclude 127.0.0.2
+is "$(ans 3.0.0.127.bl.test A | cut -d" " -f5)" 127.0.0.3 \
+    "test point 127.0.0.3 whatever the data says (listed as .5)"
+is "$(ans 2.0.0.127.bl.test A | cut -d" " -f5)" 127.0.0.2 \
+    "test point 127.0.0.2 whatever the data says (excluded)"
+ctl del 127.0.0.3
+ctl unexclude 127.0.0.2
 n6() {	# nibble name of an IPv6 address under bl.test
 	python3 -c 'import ipaddress, sys
 print(".".join(reversed(ipaddress.ip_address(sys.argv[1]).exploded.replace(":", ""))) + ".bl.test")' "$1"
@@ -157,6 +189,11 @@ ok $([ "${size:-9999}" -le 512 ]; echo $?) "no EDNS: reply within 512 ($size)"
 
 # --- TCP ---
 is "$(ans +tcp 4.3.2.1.bl.test A | cut -d" " -f5)" 127.0.0.3 "TCP answer"
+is "$(ans +tcp 4.3.2.1.bl.test TXT)" \
+    '4.3.2.1.bl.test. 1800 IN TXT "Listed, see https://bl.test/lookup?ip=1.2.3.4"' \
+    "  TXT over TCP"
+is "$(st +tcp 5.3.2.1.bl.test A)" NXDOMAIN "  NXDOMAIN over TCP"
+like "$(q +tcp 4.3.2.1.bl.test A)" "flags: qr aa;" "  AA over TCP"
 out=$(kdig @127.0.0.1 -p $port +tcp +keepopen +noall +answer \
     4.3.2.1.bl.test A 2.0.0.127.bl.test A 77.100.51.198.bl.test A 2>&1)
 is "$(printf '%s\n' "$out" | grep -c 'IN[[:space:]]*A')" 3 \
@@ -222,6 +259,8 @@ like "$(python3 "$T/tcp.py" idle $port)" "^closed [1-4]$" \
     "idle TCP connection closed after the idle timeout"
 is "$(python3 "$T/tcp.py" oversize $port)" closed \
     "oversized length prefix: connection closed"
+is "$(ans 4.3.2.1.bl.test A | cut -d" " -f5)" 127.0.0.3 \
+    "  and UDP answered right after"
 like "$(python3 "$T/tcp.py" many $port)" "^answered" \
     "20 idle TCP connections (cap 8): UDP still answered"
 
@@ -293,7 +332,14 @@ kill -HUP $pid
 sleep 0.3
 like "$(ans bl.test TXT)" '"test list 2"' "a bad zone file on reload: old zones kept"
 like "$(cat "$T/main.err")" "reload failed" "  and said so"
+# gone PID: the process has exited (absent, or a zombie not yet waited for)
+gone() { [ ! -e /proc/$1 ] || grep -q '^[0-9]* (.*) Z' /proc/$1/stat 2>/dev/null; }
 kill -TERM $pid
+i=0
+while [ $i -lt 20 ] && ! gone $pid; do sleep 0.1; i=$((i + 1)); done
+gone $pid
+ok $? "SIGTERM: exits within 2 s"
+gone $pid || kill -KILL $pid 2>/dev/null
 wait $pid
 is $? 0 "SIGTERM: clean exit 0"
 pids=""
