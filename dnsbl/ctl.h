@@ -45,5 +45,6 @@ int		 ctl_load_prober(struct ctl *);
 int	cmd_submit(struct ctl *, int, char **);
 int	cmd_delist(struct ctl *, int, char **);
 int	cmd_queue(struct ctl *, int, char **);
+int	cmd_evidence(struct ctl *, int, char **);
 
 #endif

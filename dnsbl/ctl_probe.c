@@ -3,7 +3,8 @@
  *
  *   submit ADDR... | -   queue relay tests (addresses on stdin with "-")
  *   delist ADDR          queue the removal retest of a listed address
- *   queue                show the queued probes
+ *   queue                show the queued probes, pending and running
+ *   evidence ADDR | #ID  show what proved a listing (transcript, message)
  *
  * The work goes into the store's probe queue, where proberd picks it up.
  * The manners are checked here already, so that an operator hears at once
@@ -12,6 +13,7 @@
  * the one-probe-a-day and one-removal-retest-an-hour limits, found from
  * the address's probe history in the audit trail.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,16 +226,22 @@ cmd_delist(struct ctl *c, int argc, char **argv)
 	return rc == -1 ? EXIT_ERR : 0;
 }
 
+struct queue_count {
+	int	queued, running;
+};
+
 static int
 print_probe(const struct store_probe *p, void *arg)
 {
-	char	buf[ADDR_STRLEN], t1[32], t2[32];
+	struct queue_count	*n = arg;
+	char			 buf[ADDR_STRLEN], t1[32], t2[32];
 
-	(*(int *)arg)++;
-	printf("%-20s  %-39s  %-6s  %2u  %s  %s\n", ctl_fmt_time(p->due, t1,
-	    sizeof(t1)), addr_format(&p->addr, buf),
+	n->queued++;
+	n->running += p->running;
+	printf("%-20s  %-39s  %-6s  %2u  %s  %-16s  %s\n", ctl_fmt_time(p->due,
+	    t1, sizeof(t1)), addr_format(&p->addr, buf),
 	    store_reason_name(p->reason), p->attempts, ctl_fmt_time(p->queued,
-	    t2, sizeof(t2)), p->actor);
+	    t2, sizeof(t2)), p->actor, p->running ? "running" : "pending");
 	return 0;
 }
 
@@ -242,7 +250,8 @@ cmd_queue(struct ctl *c, int argc, char **argv)
 {
 	struct store		*st;
 	struct store_reader	*rd = NULL;
-	int			 n = 0, rc = EXIT_ERR;
+	struct queue_count	 n = { 0, 0 };
+	int			 rc = EXIT_ERR;
 
 	(void)argv;
 	if (argc != 1)
@@ -250,13 +259,81 @@ cmd_queue(struct ctl *c, int argc, char **argv)
 	if ((st = ctl_open_store(c, STORE_RDONLY)) == NULL ||
 	    (rd = store_reader_new(st)) == NULL)
 		goto done;
-	printf("%-20s  %-39s  %-6s  %2s  %-20s  %s\n", "due", "address",
-	    "reason", "n", "queued", "by");
+	printf("%-20s  %-39s  %-6s  %2s  %-20s  %-16s  %s\n", "due", "address",
+	    "reason", "n", "queued", "by", "state");
 	if (store_queue_walk(rd, print_probe, &n) == 0) {
-		printf("%d queued\n", n);
+		printf("%d queued, %d running\n", n.queued, n.running);
 		rc = 0;
 	}
 done:
+	store_reader_free(rd);
+	store_close(st);
+	return rc;
+}
+
+/*
+ * Prints the evidence behind ADDR's listing (the transcript of the
+ * session that relayed, the form, the message as the sink received it),
+ * or evidence #ID.  Exit 1 when there is none.
+ */
+int
+cmd_evidence(struct ctl *c, int argc, char **argv)
+{
+	struct store		*st;
+	struct store_reader	*rd = NULL;
+	struct store_hit	 hit;
+	struct store_listing	 l;
+	struct addr		 a;
+	uint64_t		 id = 0;
+	char			*buf = NULL, *end;
+	size_t			 len = 0;
+	int			 r, rc = EXIT_ERR;
+
+	if (argc != 2)
+		return EXIT_ERR;
+	if (argv[1][0] == '#') {
+		unsigned long long v;
+		errno = 0;
+		v = strtoull(argv[1] + 1, &end, 10);
+		if (argv[1][1] == '\0' || *end != '\0' || errno != 0 ||
+		    v == 0) {
+			log_warnx("\"%s\": not an evidence number (#N)",
+			    argv[1]);
+			return EXIT_ERR;
+		}
+		id = v;
+	} else if (ctl_parse_arg(argv[1], &a) == -1)
+		return EXIT_ERR;
+	if ((st = ctl_open_store(c, STORE_RDONLY)) == NULL ||
+	    (rd = store_reader_new(st)) == NULL)
+		goto done;
+	if (id == 0) {
+		if ((r = store_lookup(rd, &a, &hit)) == -1 || (r == 1 &&
+		    store_record(rd, hit.record, &l) == -1))
+			goto done;
+		if (r == 0 || l.evidence == 0) {
+			printf("%s: %s\n", argv[1], r == 0 ? "not listed" :
+			    "listed without evidence");
+			rc = EXIT_NO;
+			goto done;
+		}
+		id = l.evidence;
+	}
+	if ((r = store_evidence(rd, id, NULL, 0, &len)) == 1 &&
+	    (buf = malloc(len + 1)) != NULL)
+		r = store_evidence(rd, id, buf, len, &len);
+	if (r == 0) {
+		printf("no evidence #%llu\n", (unsigned long long)id);
+		rc = EXIT_NO;
+	} else if (r == 1 && buf != NULL) {
+		printf("evidence #%llu\n", (unsigned long long)id);
+		fwrite(buf, 1, len, stdout);
+		if (len > 0 && buf[len - 1] != '\n')
+			putchar('\n');
+		rc = 0;
+	}
+done:
+	free(buf);
 	store_reader_free(rd);
 	store_close(st);
 	return rc;

@@ -58,6 +58,7 @@ static const struct command commands[] = {
 	{ "submit", cmd_submit, "submit ADDR... | -" },
 	{ "delist", cmd_delist, "delist ADDR" },
 	{ "queue", cmd_queue, "queue" },
+	{ "evidence", cmd_evidence, "evidence ADDR | #ID" },
 };
 
 static void

@@ -106,6 +106,7 @@ struct store_probe {
 	int64_t		queued;		/* unix seconds */
 	uint8_t		reason;		/* enum store_reason */
 	uint16_t	attempts;	/* inconclusive attempts so far */
+	uint8_t		running;	/* 1 while proberd is probing it */
 	char		actor[STORE_SOURCE_MAX];
 };
 

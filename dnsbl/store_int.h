@@ -78,7 +78,7 @@ struct audit_disk {
 struct queue_disk {
 	int64_t		queued;
 	uint8_t		reason;
-	uint8_t		pad;
+	uint8_t		running;	/* was padding: the layout is unchanged */
 	uint16_t	attempts;
 	char		actor[STORE_SOURCE_MAX];
 };

@@ -445,7 +445,9 @@ store_evidence(struct store_reader *rd, uint64_t id, void *buf, size_t size,
 	rc = mdb_get(rd->txn, rd->st->dbi[DB_EVIDENCE], &k, &v);
 	if (rc == 0) {
 		*len = v.mv_size;
-		memcpy(buf, v.mv_data, v.mv_size < size ? v.mv_size : size);
+		if (size > 0)	/* size 0 asks only for the length */
+			memcpy(buf, v.mv_data, v.mv_size < size ? v.mv_size :
+			    size);
 	}
 	reader_release(rd);
 	if (rc != 0 && rc != MDB_NOTFOUND) {
@@ -454,8 +456,6 @@ store_evidence(struct store_reader *rd, uint64_t id, void *buf, size_t size,
 	}
 	return rc == 0;
 }
-
-
 
 int
 store_queue_get(struct store_reader *rd, const struct addr *a,

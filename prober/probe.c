@@ -51,16 +51,45 @@ probe_addr(const struct probe *pr)
 	return &pr->p.addr;
 }
 
-const char *
-probe_transcript(const struct probe *pr)
+void
+probe_write_transcript(const struct probe *pr, FILE *fp)
 {
-	return pr->transcript;
+	fwrite(pr->transcript, 1, pr->tlen, fp);
+	/* A relay may deliver while the session that relayed goes on. */
+	if (pr->s.end == SMTP_END_NONE && pr->s.transcript_len > 0) {
+		fprintf(fp, "--- session %d: in progress\n", pr->session + 1);
+		fwrite(pr->s.transcript, 1, pr->s.transcript_len, fp);
+	}
+}
+
+/* Adds the decided attempts of the current session to sum. */
+static void
+count_attempts(const struct probe *pr, struct probe_summary *sum)
+{
+	for (int i = 0; i < pr->s.nattempts; i++) {
+		const struct smtp_attempt *at = &pr->s.attempts[i];
+		int form = pr->session * BATTERY_PER_SESSION + i;
+		if (at->result == SMTP_R_PENDING)
+			continue;
+		sum->attempts++;
+		if (at->result == SMTP_R_ACCEPTED) {
+			sum->accepted++;
+			if (sum->accepted_form < 0)
+				sum->accepted_form = form;
+		} else if (at->result == SMTP_R_REFUSED)
+			sum->refused++;
+		else
+			sum->tempfail++;
+	}
 }
 
 void
 probe_summary(const struct probe *pr, struct probe_summary *out)
 {
 	*out = pr->sum;
+	/* A relay may deliver while the session that relayed goes on. */
+	if (pr->s.end == SMTP_END_NONE)
+		count_attempts(pr, out);
 }
 
 static void
@@ -170,21 +199,7 @@ end_session(struct probe *pr)
 		pr->bev = NULL;
 	}
 	event_del(pr->timer);
-	for (int i = 0; i < pr->s.nattempts; i++) {
-		const struct smtp_attempt *at = &pr->s.attempts[i];
-		int form = pr->session * BATTERY_PER_SESSION + i;
-		if (at->result == SMTP_R_PENDING)
-			continue;
-		pr->sum.attempts++;
-		if (at->result == SMTP_R_ACCEPTED) {
-			pr->sum.accepted++;
-			if (pr->sum.accepted_form < 0)
-				pr->sum.accepted_form = form;
-		} else if (at->result == SMTP_R_REFUSED)
-			pr->sum.refused++;
-		else
-			pr->sum.tempfail++;
-	}
+	count_attempts(pr, &pr->sum);
 	pr->sum.last_end = pr->s.end;
 	snprintf(head, sizeof(head), "--- session %d: %s\n", pr->session + 1,
 	    smtp_end_name(pr->s.end));

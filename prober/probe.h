@@ -13,6 +13,7 @@
 #define RELAYBL_PROBE_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "addr.h"
@@ -56,7 +57,10 @@ void		 probe_free(struct probe *);
 const struct addr *probe_addr(const struct probe *);
 void		 probe_summary(const struct probe *, struct probe_summary *);
 
-/* The transcript of every session so far (NUL-terminated; owned). */
-const char	*probe_transcript(const struct probe *);
+/*
+ * Writes the transcript of every session so far to fp, the one in
+ * progress included.
+ */
+void		 probe_write_transcript(const struct probe *, FILE *fp);
 
 #endif

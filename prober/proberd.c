@@ -88,11 +88,19 @@ struct proberd {
 	int64_t			 max_attempts;
 	uint64_t		 map_size;
 	int			 sinkfd;
-	struct event		*sinkev, *tick, *expiry;
+	int			 stopping;
+	struct event		*sinkev, *tick, *soon, *expiry;
 };
 
-static void	finish(struct active *, int, const char *, size_t,
-		    const struct addr *);
+/* What a delivery to the sink proves. */
+struct proof {
+	const char		*message;	/* as received */
+	size_t			 len;
+	const struct addr	*peer;		/* who delivered it */
+	int			 form;		/* the battery form it carries */
+};
+
+static void	finish(struct active *, int, const struct proof *);
 
 static void
 usage(void)
@@ -217,9 +225,10 @@ list_addr(struct store_txn *t, const struct addr *a, int kind, uint32_t code,
  */
 static void
 record(struct proberd *d, const struct store_probe *q, const struct addr *a,
-    int outcome, const struct probe_summary *sum, const char *transcript,
-    const char *message, size_t mlen, const struct addr *peer)
+    int outcome, const struct probe_summary *sum, const struct probe *pr,
+    const struct proof *pf)
 {
+	const struct addr	*peer = pf ? pf->peer : NULL;
 	struct store_txn	*t;
 	struct store_probe	 next;
 	int64_t			 now = time(NULL);
@@ -236,17 +245,22 @@ record(struct proberd *d, const struct store_probe *q, const struct addr *a,
 	if ((fp = open_memstream(&blob, &blen)) != NULL) {
 		fprintf(fp, "relay test of %s (%s): %s\n", abuf,
 		    store_reason_name(reason), outcome_names[outcome]);
-		if (sum && sum->accepted_form >= 0)
+		if (pf)
+			fprintf(fp, "form that relayed: %s\n",
+			    battery_form_name(pf->form));
+		else if (sum && sum->accepted_form >= 0)
 			fprintf(fp, "form that was accepted: %s\n",
 			    battery_form_name(sum->accepted_form));
 		if (peer)
 			fprintf(fp, "delivered to the sink by %s\n",
 			    addr_format(peer, pbuf));
-		if (transcript)
-			fprintf(fp, "\n== SMTP transcript\n%s", transcript);
-		if (message)
+		if (pr) {
+			fprintf(fp, "\n== SMTP transcript\n");
+			probe_write_transcript(pr, fp);
+		}
+		if (pf)
 			fprintf(fp, "\n== message as received\n%.*s",
-			    (int)mlen, message);
+			    (int)pf->len, pf->message);
 		fclose(fp);
 	}
 	if (blob && store_evidence_put(t, blob, blen, &ev) == -1)
@@ -278,6 +292,7 @@ record(struct proberd *d, const struct store_probe *q, const struct addr *a,
 	case O_INCONCLUSIVE:
 		if (q && q->attempts + 1 < d->max_attempts) {
 			next = *q;
+			next.running = 0;
 			next.attempts++;
 			next.due = now + 300 * (1LL << next.attempts);
 			if (store_queue_put(t, &next) == -1)
@@ -289,11 +304,18 @@ record(struct proberd *d, const struct store_probe *q, const struct addr *a,
 		store_queue_del(t, a);
 		break;
 	}
-	snprintf(text, sizeof(text), "%s: %s (accepted %d, refused %d, "
-	    "tempfail %d%s%s)", store_reason_name(reason),
-	    outcome_names[outcome], sum ? sum->accepted : 0,
-	    sum ? sum->refused : 0, sum ? sum->tempfail : 0,
-	    peer ? ", delivered by " : "", peer ? addr_format(peer, pbuf) : "");
+	if (pf)
+		snprintf(text, sizeof(text), "%s: %s (form %s delivered by %s; "
+		    "accepted %d, refused %d, tempfail %d)",
+		    store_reason_name(reason), outcome_names[outcome],
+		    battery_form_name(pf->form), addr_format(peer, pbuf),
+		    sum ? sum->accepted : 0, sum ? sum->refused : 0,
+		    sum ? sum->tempfail : 0);
+	else
+		snprintf(text, sizeof(text), "%s: %s (accepted %d, refused %d, "
+		    "tempfail %d)", store_reason_name(reason),
+		    outcome_names[outcome], sum ? sum->accepted : 0,
+		    sum ? sum->refused : 0, sum ? sum->tempfail : 0);
 	if (store_audit_add(t, STORE_AUDIT_PROBE, a, outcome == O_LISTED ?
 	    0x7f000002u : 0, text) == -1 || store_commit(t) == -1) {
 		t = NULL;
@@ -322,9 +344,12 @@ find_active(struct proberd *d, const struct addr *a)
 	return NULL;
 }
 
+static void	kick(struct proberd *);
+
 static void
 active_free(struct active *ac)
 {
+	kick(ac->d);
 	TAILQ_REMOVE(&ac->d->actives, ac, entry);
 	ac->d->nactive--;
 	probe_free(ac->pr);
@@ -336,13 +361,12 @@ active_free(struct active *ac)
 }
 
 static void
-finish(struct active *ac, int outcome, const char *message, size_t mlen,
-    const struct addr *peer)
+finish(struct active *ac, int outcome, const struct proof *pf)
 {
 	if (ac->pr != NULL)
 		probe_summary(ac->pr, &ac->sum);
 	record(ac->d, &ac->q, &ac->q.addr, outcome, &ac->sum,
-	    ac->pr ? probe_transcript(ac->pr) : NULL, message, mlen, peer);
+	    ac->pr, pf);
 	active_free(ac);
 }
 
@@ -352,7 +376,7 @@ on_confirm_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	finish(arg, O_SUSPECT, NULL, 0, NULL);
+	finish(arg, O_SUSPECT, NULL);
 }
 
 /* Runs from the event loop after the probe's last session. */
@@ -369,7 +393,7 @@ on_probe_done_later(evutil_socket_t fd, short what, void *arg)
 		ac->confirming = 1;
 		if ((ac->confirm = evtimer_new(ac->d->base, on_confirm_timeout,
 		    ac)) == NULL) {
-			finish(ac, O_SUSPECT, NULL, 0, NULL);
+			finish(ac, O_SUSPECT, NULL);
 			return;
 		}
 		evtimer_add(ac->confirm, &tv);
@@ -377,9 +401,9 @@ on_probe_done_later(evutil_socket_t fd, short what, void *arg)
 	}
 	if (ac->sum.complete && ac->sum.refused == ac->sum.attempts &&
 	    ac->sum.attempts == battery_forms())
-		finish(ac, O_CLEAN, NULL, 0, NULL);
+		finish(ac, O_CLEAN, NULL);
 	else
-		finish(ac, O_INCONCLUSIVE, NULL, 0, NULL);
+		finish(ac, O_INCONCLUSIVE, NULL);
 }
 
 static void
@@ -406,11 +430,12 @@ same_net(const struct addr *a, const struct addr *b)
 	return memcmp(x.bytes, y.bytes, sizeof(x.bytes)) == 0;
 }
 
+/* Whether a's network is at per_net_concurrency with extra more probes. */
 static int
-net_busy(struct proberd *d, const struct addr *a)
+net_busy_plus(struct proberd *d, const struct addr *a, int extra)
 {
 	struct active	*ac;
-	int		 n = 0;
+	int		 n = extra;
 
 	TAILQ_FOREACH(ac, &d->actives, entry)
 		if (same_net(&ac->q.addr, a))
@@ -418,20 +443,21 @@ net_busy(struct proberd *d, const struct addr *a)
 	return n >= d->per_net;
 }
 
-static void
+/* Starts a probe of q.  Returns 0, or -1 if it could not start. */
+static int
 start_probe(struct proberd *d, const struct store_probe *q)
 {
 	struct active		*ac;
 	struct probe_params	 p;
 
 	if ((ac = calloc(1, sizeof(*ac))) == NULL)
-		return;
+		return -1;
 	ac->d = d;
 	ac->q = *q;
 	if ((ac->timer = evtimer_new(d->base, on_probe_done_later, ac)) ==
 	    NULL) {
 		free(ac);
-		return;
+		return -1;
 	}
 	memset(&p, 0, sizeof(p));
 	p.addr = q->addr;
@@ -447,24 +473,61 @@ start_probe(struct proberd *d, const struct store_probe *q)
 	p.battery.keylen = sizeof(d->key);
 	TAILQ_INSERT_TAIL(&d->actives, ac, entry);
 	d->nactive++;
-	if ((ac->pr = probe_start(d->base, &p, on_probe_done, ac)) == NULL)
+	if ((ac->pr = probe_start(d->base, &p, on_probe_done, ac)) == NULL) {
 		active_free(ac);
+		return -1;
+	}
+	return 0;
+}
+
+/* Marks queued work running (or not) in the store, for dnsblctl queue. */
+static void
+mark_running(struct proberd *d, const struct store_probe *list, int n,
+    int running)
+{
+	struct store_txn	*t;
+	struct store_probe	 q;
+
+	if (n == 0 || (t = store_begin(d->st, "proberd")) == NULL)
+		return;
+	for (int i = 0; i < n; i++) {
+		if (store_txn_queue_get(t, &list[i].addr, &q) != 1 ||
+		    q.running == running)
+			continue;
+		q.running = running;
+		if (store_queue_put(t, &q) == -1) {
+			store_abort(t);
+			return;
+		}
+	}
+	store_commit(t);
 }
 
 struct due {
 	struct proberd		*d;
 	int64_t			 now;
-	struct store_probe	 list[64];
-	int			 n;
+	struct store_probe	*list;
+	int			 n, max;
 };
 
+/*
+ * Collects due work that can start now: not already running, its network
+ * not at per_net_concurrency (counting what this tick starts too).
+ */
 static int
 collect_due(const struct store_probe *q, void *arg)
 {
-	struct due *du = arg;
+	struct due	*du = arg;
+	int		 net = 0;
 
-	if (q->due > du->now || du->n == 64)
+	if (q->due > du->now || du->n == du->max)
 		return 1;		/* in due order: nothing later is due */
+	if (find_active(du->d, &q->addr) != NULL)
+		return 0;
+	for (int i = 0; i < du->n; i++)
+		net += same_net(&du->list[i].addr, &q->addr);
+	if (net_busy_plus(du->d, &q->addr, net))
+		return 0;
 	du->list[du->n++] = *q;
 	return 0;
 }
@@ -485,32 +548,55 @@ refuse(struct proberd *d, const struct store_probe *q, const char *why)
 		    why);
 }
 
+/*
+ * The scheduler: every second, and whenever a probe ends, starts as much
+ * due work as the concurrency limits allow.
+ */
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct proberd	*d = arg;
 	struct due	 du;
 	const char	*why;
+	int		 n = 0;
 
 	(void)fd;
 	(void)what;
-	if (d->nactive >= d->concurrency)
+	if (d->stopping || d->nactive >= d->concurrency)
 		return;
 	memset(&du, 0, sizeof(du));
 	du.d = d;
 	du.now = time(NULL);
-	if (store_queue_walk(d->rd, collect_due, &du) == -1)
+	du.max = (int)(d->concurrency - d->nactive);
+	if ((du.list = calloc((size_t)du.max, sizeof(*du.list))) == NULL)
 		return;
-	for (int i = 0; i < du.n && d->nactive < d->concurrency; i++) {
-		const struct store_probe *q = &du.list[i];
-		if (find_active(d, &q->addr) != NULL || net_busy(d, &q->addr))
-			continue;
-		if ((why = probe_refusal(&q->addr, &d->allow)) != NULL) {
-			refuse(d, q, why);
+	if (store_queue_walk(d->rd, collect_due, &du) == -1)
+		du.n = 0;
+	for (int i = 0; i < du.n; i++) {
+		if ((why = probe_refusal(&du.list[i].addr, &d->allow)) !=
+		    NULL) {
+			refuse(d, &du.list[i], why);
 			continue;
 		}
-		start_probe(d, q);
+		if (start_probe(d, &du.list[i]) == 0)
+			du.list[n++] = du.list[i];
 	}
+	mark_running(d, du.list, n, 1);
+	free(du.list);
+}
+
+/*
+ * Runs the scheduler soon: a probe ended and freed a slot.  Kicks within
+ * 50 ms make one run, so a busy prober walks the queue at most 20 times a
+ * second.
+ */
+static void
+kick(struct proberd *d)
+{
+	struct timeval soon = { 0, 50000 };
+
+	if (!d->stopping && d->soon != NULL && !evtimer_pending(d->soon, NULL))
+		evtimer_add(d->soon, &soon);
 }
 
 /* --- Expiry ------------------------------------------------------------ */
@@ -607,11 +693,12 @@ sink_delivered(struct proberd *d, const struct sinkconn *sc,
 				a = NULL;
 		if (a == NULL)
 			continue;
+		struct proof pf = { dl->message, dl->len, &sc->peer,
+		    dl->cookies[i].attempt };
 		if (ac != NULL)
-			finish(ac, O_LISTED, dl->message, dl->len, &sc->peer);
+			finish(ac, O_LISTED, &pf);
 		else if (!confirmed_since(d, a, dl->cookies[i].time))
-			record(d, NULL, a, O_LISTED, NULL, NULL, dl->message,
-			    dl->len, &sc->peer);
+			record(d, NULL, a, O_LISTED, NULL, NULL, &pf);
 	}
 }
 
@@ -745,6 +832,56 @@ bad:
 
 /* --- Main -------------------------------------------------------------- */
 
+static int
+collect_running(const struct store_probe *q, void *arg)
+{
+	struct due *du = arg;
+
+	if (q->running && du->n < du->max)
+		du->list[du->n++] = *q;
+	return 0;
+}
+
+/*
+ * Work marked running by a proberd that did not stop cleanly is pending
+ * again: nothing runs before this one starts.
+ */
+static void
+clear_stale_running(struct proberd *d)
+{
+	struct due	du;
+
+	memset(&du, 0, sizeof(du));
+	du.max = 4096;
+	do {
+		du.n = 0;
+		if ((du.list = calloc((size_t)du.max, sizeof(*du.list))) ==
+		    NULL)
+			return;
+		if (store_queue_walk(d->rd, collect_running, &du) == 0)
+			mark_running(d, du.list, du.n, 0);
+		free(du.list);
+	} while (du.n == du.max);
+}
+
+/* SIGTERM: probes in flight are abandoned and stay queued, pending. */
+static void
+abandon_all(struct proberd *d)
+{
+	struct store_probe	*list;
+	struct active		*ac;
+	int			 n = 0;
+
+	if ((list = calloc((size_t)d->nactive + 1, sizeof(*list))) != NULL) {
+		TAILQ_FOREACH(ac, &d->actives, entry)
+			list[n++] = ac->q;
+		mark_running(d, list, n, 0);
+		free(list);
+	}
+	while (!TAILQ_EMPTY(&d->actives))
+		active_free(TAILQ_FIRST(&d->actives));
+}
+
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -795,23 +932,27 @@ main(int argc, char **argv)
 	d.sinkev = event_new(d.base, d.sinkfd, EV_READ | EV_PERSIST,
 	    sink_accept, &d);
 	d.tick = event_new(d.base, -1, EV_PERSIST, on_tick, &d);
+	d.soon = evtimer_new(d.base, on_tick, &d);
 	d.expiry = event_new(d.base, -1, EV_PERSIST, on_expiry, &d);
 	sigterm = evsignal_new(d.base, SIGTERM, on_signal, &d);
 	sigint = evsignal_new(d.base, SIGINT, on_signal, &d);
-	if (d.sinkev == NULL || d.tick == NULL || d.expiry == NULL ||
+	if (d.sinkev == NULL || d.tick == NULL || d.soon == NULL ||
+	    d.expiry == NULL ||
 	    sigterm == NULL || sigint == NULL || event_add(d.sinkev, NULL) ||
 	    event_add(d.tick, &second) || event_add(d.expiry, &minute) ||
 	    event_add(sigterm, NULL) || event_add(sigint, NULL))
 		fatalx("cannot set up events");
 	log_info("ready: store %s, sink %s for %s, probing port %lld",
 	    d.storedir, d.sink_listen, d.domain, (long long)d.port);
+	clear_stale_running(&d);
 	on_expiry(-1, 0, &d);
 	event_base_dispatch(d.base);
 	log_info("stopping; %d probes in flight stay queued", d.nactive);
-	while (!TAILQ_EMPTY(&d.actives))
-		active_free(TAILQ_FIRST(&d.actives));
+	d.stopping = 1;
+	abandon_all(&d);
 	event_free(d.sinkev);
 	event_free(d.tick);
+	event_free(d.soon);
 	event_free(d.expiry);
 	event_free(sigterm);
 	event_free(sigint);

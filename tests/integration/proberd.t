@@ -29,7 +29,7 @@ python3 "$ROOT/tests/farm.py" $farmport 127.0.0.1:$sinkport \
     127.0.1.1=open 127.0.1.2=closed 127.0.1.3=discard \
     127.0.1.4=multihop,127.0.1.104 127.0.1.5=never 127.0.1.6=garbage \
     127.0.1.7=tempfail 127.0.1.8=helo 127.0.1.9=greet421 \
-    127.0.1.10=dropper > "$T/farm.log" 2>&1 &
+    127.0.1.10=dropper 127.0.1.11=never > "$T/farm.log" 2>&1 &
 pids="$pids $!"
 
 cat > "$T/relaybl.conf" <<CONF
@@ -131,8 +131,43 @@ is "$(dig @127.0.0.1 -p $dnsport +short 1.1.0.127.bl.test A)" "" \
 run ctl delist 127.0.1.1
 is "$rc" 1 "a second removal request for an unlisted address: exit 1"
 
+run ctl history 127.0.1.1
+like "$out" "form [a-z-]+ delivered by 127.0.1.1" \
+    "history names the form that relayed and who delivered it"
+ev=$(ctl lookup 127.0.1.104 | sed -n 's/.*evidence *#\([0-9]*\).*/\1/p')
+run ctl evidence "#$ev"
+like "$out" "form that relayed: " "evidence names the form that relayed"
+like "$out" "== SMTP transcript
+--- session 1: in progress
+220 multihop" "  has the transcript of the session that relayed"
+like "$out" "== message as received" "  and the message as received"
+
 kill -TERM $ppid
 wait $ppid
 is $? 0 "SIGTERM: proberd exits 0"
 like "$(cat "$T/proberd.err")" "stopping" "  and says so"
+
+# Running work shows in the queue; SIGTERM abandons it, still queued.
+sed 's/^timeout_greeting = .*/timeout_greeting = 60/' "$T/relaybl.conf" \
+    > "$T/slow.conf"
+"$DNSBLCTL" -c "$T/slow.conf" submit 127.0.1.11 >/dev/null 2>&1
+"$PROBERD" -c "$T/slow.conf" 2> "$T/proberd2.err" &
+ppid=$!
+pids="$pids $ppid"
+i=0
+while [ $i -lt 20 ] && ! ctl queue | grep -q '127.0.1.11 .*running'; do
+	sleep 0.25; i=$((i + 1))
+done
+like "$(ctl queue)" "127.0.1.11 +submit .* running" \
+    "dnsblctl queue shows the probe running"
+like "$(ctl queue)" "[0-9]+ queued, 1 running" "  and counts it"
+kill -TERM $ppid
+t0=$(date +%s)
+wait $ppid
+is $? 0 "SIGTERM mid-probe: exits 0"
+ok "$([ $(( $(date +%s) - t0 )) -le 2 ] && echo 0 || echo 1)" \
+    "  at once, not after the 60 s greeting timeout"
+like "$(cat "$T/proberd2.err")" "1 probes in flight stay queued" \
+    "  abandoning the probe in flight"
+like "$(ctl queue)" "127.0.1.11 +submit .* pending" "  which is queued, pending"
 done_testing
