@@ -1,160 +1,707 @@
 #!/usr/bin/env python3
-"""farm.py -- a fake SMTP farm for the prober's tests.
+"""farm.py -- a fake SMTP farm for the prober's tests and benches.
 
-One process, many loopback addresses, one behaviour each, all on the same
-port.  Usage: farm.py PORT SINK_HOST:SINK_PORT ADDR=BEHAVIOUR[,EGRESS]...
+One process, one thread (asyncio), standard library only.  Every host is
+one loopback address with a listening socket of its own, all on the same
+port, and one behaviour each.  Thousands of hosts and hundreds of
+concurrent connections are fine (the open-file limit is raised to its
+hard limit at start).
+
+Usage:
+  farm.py [-f FILE]... PORT SINK_HOST:SINK_PORT [ADDR=BEHAVIOUR[,EGRESS]]...
+  farm.py -l
+
+  PORT      the port every host listens on
+  SINK      where relayed messages go (the prober's sink); an IPv6 sink
+            is written [::1]:PORT or ::1:PORT
+  ADDR      a loopback address, 127.0.0.0/8 or ::1 (nothing else is ever
+            bound)
+  EGRESS    for multihop: the loopback address deliveries leave from
+  -f FILE   more ADDR=BEHAVIOUR[,EGRESS] specs, one a line; blank lines
+            and lines starting with '#' are ignored; may be repeated and
+            combined with specs on the command line
+  -l        lists the battery's form names (parsed from prober/battery.c),
+            one a line, on stdout (the count on stderr), and exits
+
+Environment:
+  PROBE_DOMAIN  the sink's mail domain (default probe.test): a relayed
+                message goes to COOKIE@PROBE_DOMAIN
+  FARMDIR       a file FARMDIR/ADDR holding a behaviour name overrides
+                that host's behaviour while it exists; it is read at each
+                new connection (tests "fix" a relay so)
+
+Once every listener is up the farm prints "farm: ready, N hosts" on
+stdout.  It exits 0 on SIGTERM or SIGINT, 2 on a bad command line or spec.
+
+Each host calls itself NAME.farm.test, NAME being its behaviour with every
+character outside [a-z0-9-] replaced by '-' (form:plain -> form-plain),
+in its greeting "220 NAME.farm.test ESMTP fake" and its EHLO reply.
 
 Behaviours:
-  open       accepts everything; a message whose recipient carries a
-             cookie is delivered to the sink, from the host's own address
-  multihop   like open, but delivers from the EGRESS address
-  closed     554 to every RCPT
-  discard    accepts everything, delivers nothing
-  tempfail   450 to every RCPT
-  helo       502 to EHLO, then works like closed
-  greet421   421 at the greeting
-  never      accepts the connection and never speaks
-  garbage    answers with something that is not SMTP
-  dropper    drops the connection after RCPT
-A file FARMDIR/ADDR (FARMDIR from the environment) holding a behaviour
-name overrides the behaviour while it exists: tests "fix" a relay so.
+  open        accepts everything; for every accepted recipient carrying a
+              cookie (rb + 36 or 55 base32 letters) the message is
+              delivered to COOKIE@PROBE_DOMAIN at the sink, from the
+              host's own address, after the 250 that ends DATA
+  multihop    like open, but delivers from the EGRESS address
+  closed      554 to every RCPT
+  discard     accepts everything, delivers nothing
+  tempfail    450 to every RCPT
+  helo        502 to EHLO (HELO works), then like closed
+  greet421    421 at the greeting, then closes
+  never       accepts the connection and never speaks; holds it until the
+              client closes it or 300 s pass
+  garbage     answers with an HTTP response and closes
+  dropper     closes the connection at RCPT
+  auth        advertises AUTH PLAIN LOGIN; 530 to MAIL and RCPT, 503 to
+              DATA, 535 to AUTH; delivers nothing
+  slowgreet   a multi-line greeting sent slowly (five lines 0.6 s apart,
+              2.4 s in all); a client that speaks before the last line
+              gets "554 5.5.0 you spoke before my greeting" and is
+              dropped (a postscreen-style pregreet test); otherwise open
+  datareject  accepts MAIL and RCPT, 354 to DATA, then 554 at the end of
+              the message; delivers nothing
+  form:NAME   open only for the battery form NAME (farm.py -l lists them):
+              RCPT gets 250 only when the transaction's sender matches the
+              form's sender template and the recipient its recipient
+              template (the whole argument, up to the first space, case
+              insensitive; {u} a cookie, {d} PROBE_DOMAIN, {ip} the
+              host's address literal, {h} the host's own name), else
+              "554 5.7.1 Relay access denied"; delivers like open
+
+Every host knows EHLO, HELO, MAIL, RCPT, DATA, RSET, NOOP and QUIT (500 to
+anything else), answers 503 to RCPT before MAIL and to DATA without a
+recipient, hangs up after 60 s of silence or 20 bad commands, caps a line
+at 2000 bytes (500, line too long) and a message at 1 MB (552).
+
+Each delivery attempt logs one line on stderr:
+  farm: ADDR delivered COOKIE from SRC
+  farm: delivery to COOKIE@DOMAIN failed: ERROR
 """
+import asyncio
+import getopt
+import ipaddress
 import os
 import re
-import smtplib
+import resource
+import signal
 import socket
-import socketserver
 import sys
-import threading
-import time
 
 COOKIE = re.compile(r"(?i)\b(rb[a-z2-7]{36}|rb[a-z2-7]{55})\b")
+LINE_MAX = 2000                 # bytes of one line, with its end
+MSG_MAX = 1 << 20               # bytes of one message
+IDLE = 60                       # seconds of client silence before hanging up
+NEVER_HOLD = 300                # seconds "never" keeps a connection
+ERRORS_MAX = 20                 # bad commands before hanging up
+SLOW_STEP = 0.6                 # seconds between slowgreet's lines
+DELIVER_TIMEOUT = 10            # seconds per step of a delivery
+BACKLOG = 1024
+
+PLAIN = ("open", "multihop", "closed", "discard", "tempfail", "helo",
+         "greet421", "never", "garbage", "dropper", "auth", "slowgreet",
+         "datareject")
+RELAYS = ("open", "multihop", "slowgreet")      # and every form:NAME
+
+BATTERY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                       "prober", "battery.c")
 
 
-class Handler(socketserver.StreamRequestHandler):
-    timeout = 60
+class SpecError(Exception):
+    pass
 
-    def behaviour(self):
-        ip = self.server.server_address[0]
-        override = os.path.join(os.environ.get("FARMDIR", "/nonexistent"), ip)
+
+def log(text):
+    print(text, file=sys.stderr, flush=True)
+
+
+# --- The battery's forms -------------------------------------------------
+
+_forms = None
+
+
+def forms():
+    """{name: (sender template, recipient template)} from battery.c."""
+    global _forms
+    if _forms is None:
         try:
-            with open(override) as f:
-                return f.read().strip()
+            with open(BATTERY, encoding="utf-8") as f:
+                src = f.read()
+        except OSError as e:
+            raise SpecError("cannot read the forms table: %s" % e)
+        m = re.search(r"\bforms\s*\[\s*\]\s*=\s*\{(.*?)\n\s*\}\s*;", src,
+                      re.S)
+        if not m:
+            raise SpecError("no forms table in %s" % BATTERY)
+        s = r'"((?:[^"\\\n]|\\.)*)"'
+        entry = re.compile(r"\{\s*%s\s*,\s*%s\s*,\s*%s\s*\}" % (s, s, s))
+        unq = lambda t: re.sub(r"\\(.)", r"\1", t)
+        table = {}
+        for e in entry.finditer(m.group(1)):
+            table[unq(e.group(1))] = (unq(e.group(2)), unq(e.group(3)))
+        if not table:
+            raise SpecError("no forms parsed from %s" % BATTERY)
+        _forms = table
+    return _forms
+
+
+def template_re(template, domain, ipliteral, hostname):
+    """A battery template as a whole-match, case-insensitive regex."""
+    subs = {"{u}": "(rb[a-z2-7]+)", "{d}": re.escape(domain),
+            "{ip}": re.escape(ipliteral), "{h}": re.escape(hostname)}
+    parts = re.split(r"(\{u\}|\{d\}|\{ip\}|\{h\})", template)
+    return re.compile("".join(subs.get(p, re.escape(p)) for p in parts),
+                      re.I)
+
+
+# --- Hosts ---------------------------------------------------------------
+
+def host_name(behaviour):
+    return re.sub(r"[^a-z0-9-]", "-", behaviour) + ".farm.test"
+
+
+def check_behaviour(b):
+    if b in PLAIN:
+        return
+    if b.startswith("form:"):
+        if b[5:] not in forms():
+            raise SpecError("unknown form %r (farm.py -l lists them)" % b[5:])
+        return
+    raise SpecError("unknown behaviour %r" % b)
+
+
+def loopback(text, what):
+    t = text.strip()
+    if t.startswith("[") and t.endswith("]"):
+        t = t[1:-1]
+    try:
+        a = ipaddress.ip_address(t)
+    except ValueError:
+        raise SpecError("%s %r is not an IP address" % (what, text))
+    if not a.is_loopback:
+        raise SpecError("%s %s is not a loopback address" % (what, a))
+    return a
+
+
+class Host:
+    def __init__(self, addr, behaviour, egress):
+        self.ip = addr
+        self.addr = str(addr)
+        self.family = socket.AF_INET6 if addr.version == 6 else \
+            socket.AF_INET
+        self.literal = ("IPv6:" + addr.compressed) if addr.version == 6 \
+            else self.addr
+        self.behaviour = behaviour
+        self.egress = str(egress) if egress is not None else self.addr
+        self.form_res = {}
+
+    def current(self):
+        """The behaviour for a new connection: FARMDIR's override or ours."""
+        if FARMDIR is None:
+            return self.behaviour
+        try:
+            with open(os.path.join(FARMDIR, self.addr)) as f:
+                b = f.read().strip()
         except OSError:
-            return self.server.behaviour
+            return self.behaviour
+        try:
+            check_behaviour(b)
+        except SpecError as e:
+            log("farm: %s: override ignored: %s" % (self.addr, e))
+            return self.behaviour
+        return b
 
-    def say(self, text):
-        self.wfile.write((text + "\r\n").encode())
-        self.wfile.flush()
+    def form(self, behaviour):
+        """(sender regex, recipient regex) of a form:NAME behaviour."""
+        r = self.form_res.get(behaviour)
+        if r is None:
+            snd, rcpt = forms()[behaviour[5:]]
+            h = host_name(behaviour)
+            r = (template_re(snd, DOMAIN, self.literal, h),
+                 template_re(rcpt, DOMAIN, self.literal, h))
+            self.form_res[behaviour] = r
+        return r
 
-    def handle(self):
-        b = self.behaviour()
+
+def parse_spec(spec, where):
+    if "=" not in spec:
+        raise SpecError("%s: %r is not ADDR=BEHAVIOUR[,EGRESS]" %
+                        (where, spec))
+    a, rest = spec.split("=", 1)
+    behaviour, _, egress = rest.strip().partition(",")
+    try:
+        addr = loopback(a, "address")
+        check_behaviour(behaviour)
+        eg = loopback(egress, "egress") if egress.strip() else None
+    except SpecError as e:
+        raise SpecError("%s: %s" % (where, e))
+    if eg is not None and eg.version != addr.version:
+        raise SpecError("%s: egress %s is not of the family of %s" %
+                        (where, eg, addr))
+    return Host(addr, behaviour, eg)
+
+
+# --- Reading lines -------------------------------------------------------
+
+class Lines:
+    """Lines off a StreamReader, each capped at LINE_MAX bytes: a longer
+    one is skipped up to its end and comes back as None."""
+
+    def __init__(self, reader):
+        self.r = reader
+        self.buf = bytearray()
+        self.pos = 0
+        self.eof = False
+
+    async def readline(self):
+        """One line without its end, or None if it was too long; EOFError
+        at the end of the input (an unterminated last line is dropped)."""
+        toolong = False
+        while True:
+            i = self.buf.find(b"\n", self.pos)
+            if i >= 0:
+                line = bytes(self.buf[self.pos:i + 1])
+                self.pos = i + 1
+                if self.pos > 65536 or self.pos * 2 > len(self.buf):
+                    del self.buf[:self.pos]
+                    self.pos = 0
+                if toolong or len(line) > LINE_MAX:
+                    return None
+                return line.rstrip(b"\r\n")
+            if len(self.buf) - self.pos > LINE_MAX:
+                toolong = True
+                del self.buf[:]
+                self.pos = 0
+            if self.eof:
+                raise EOFError
+            data = await self.r.read(65536)
+            if not data:
+                self.eof = True
+            self.buf += data
+
+
+# --- A session -----------------------------------------------------------
+
+class Session:
+    def __init__(self, host, reader, writer):
+        self.host = host
+        self.reader = reader
+        self.writer = writer
+        self.lines = Lines(reader)
+        self.b = host.current()
+        self.name = host_name(self.b)
+        self.errors = 0
+
+    async def say(self, *lines):
+        self.writer.write("".join(l + "\r\n" for l in lines).encode())
+        async with asyncio.timeout(IDLE):
+            await self.writer.drain()
+
+    async def readline(self):
+        async with asyncio.timeout(IDLE):
+            return await self.lines.readline()
+
+    async def run(self):
+        b = self.b
         if b == "never":
-            time.sleep(30)
+            async with asyncio.timeout(NEVER_HOLD):
+                while await self.reader.read(65536):
+                    pass
             return
         if b == "garbage":
-            self.wfile.write(b"HTTP/1.0 200 OK\r\n\r\n<html>hello</html>\r\n")
+            self.writer.write(b"HTTP/1.0 200 OK\r\nContent-Type: text/html"
+                              b"\r\n\r\n<html>hello</html>\r\n")
+            await self.writer.drain()
             return
         if b == "greet421":
-            self.say("421 4.3.2 too busy")
+            await self.say("421 4.3.2 %s too busy" % self.name)
             return
-        self.say("220 %s.farm.test ESMTP fake" % b)
+        if b == "slowgreet":
+            if not await self.slow_greeting():
+                return
+        else:
+            await self.say("220 %s ESMTP fake" % self.name)
+        await self.commands()
+
+    async def slow_greeting(self):
+        """Sends the greeting slowly; False if the client spoke first."""
+        first = [("220-%s ESMTP fake" % self.name),
+                 "220-this server greets slowly",
+                 "220-and expects clients to wait",
+                 "220-for the last line"]
+        peek = asyncio.ensure_future(self.reader.read(LINE_MAX))
+        try:
+            for l in first:
+                await self.say(l)
+                await asyncio.wait({peek}, timeout=SLOW_STEP)
+                if peek.done():
+                    break
+        finally:
+            if not peek.done():
+                peek.cancel()
+            await asyncio.wait({peek})
+        # A read cancelled before data came has taken nothing.
+        if not peek.cancelled():
+            if peek.exception() is None and peek.result():
+                await self.say("554 5.5.0 you spoke before my greeting")
+            return False
+        await self.say("220 %s ESMTP fake" % self.name)
+        return True
+
+    def ehlo_lines(self):
+        ls = ["250-" + self.name]
+        if self.b == "auth":
+            ls.append("250-AUTH PLAIN LOGIN")
+        ls += ["250-SIZE %d" % MSG_MAX, "250 8BITMIME"]
+        return ls
+
+    async def commands(self):
+        b = self.b
+        sender = None                   # no transaction until MAIL
         rcpts = []
         while True:
-            line = self.rfile.readline(2000)
-            if not line:
+            if self.errors >= ERRORS_MAX:
+                await self.say("421 4.7.0 %s too many errors" % self.name)
                 return
-            cmd = line.decode("latin-1").rstrip("\r\n")
-            verb = cmd[:4].upper()
+            try:
+                line = await self.readline()
+            except TimeoutError:
+                await self.say("421 4.4.2 %s timeout" % self.name)
+                return
+            if line is None:
+                self.errors += 1
+                await self.say("500 5.5.2 line too long")
+                continue
+            cmd = line.decode("latin-1")
+            verb = cmd.split(" ", 1)[0].upper()
             if verb == "EHLO":
                 if b == "helo":
-                    self.say("502 5.5.2 EHLO not here")
+                    self.errors += 1
+                    await self.say("502 5.5.2 EHLO not here")
                 else:
-                    self.say("250-%s.farm.test\r\n250 8BITMIME" % b)
+                    sender, rcpts = None, []
+                    await self.say(*self.ehlo_lines())
             elif verb == "HELO":
-                self.say("250 %s.farm.test" % b)
+                sender, rcpts = None, []
+                await self.say("250 " + self.name)
             elif verb == "MAIL":
-                rcpts = []
-                self.say("250 2.1.0 ok")
+                arg = argument(cmd, "MAIL FROM:")
+                if arg is None:
+                    self.errors += 1
+                    await self.say("501 5.5.4 syntax: MAIL FROM:<address>")
+                elif b == "auth":
+                    await self.say("530 5.7.0 Authentication required")
+                else:
+                    sender, rcpts = arg, []
+                    await self.say("250 2.1.0 ok")
             elif verb == "RCPT":
-                if b in ("closed", "helo"):
-                    self.say("554 5.7.1 Relay access denied")
+                arg = argument(cmd, "RCPT TO:")
+                if b == "auth":
+                    await self.say("530 5.7.0 Authentication required")
+                elif arg is None:
+                    self.errors += 1
+                    await self.say("501 5.5.4 syntax: RCPT TO:<address>")
+                elif sender is None:
+                    self.errors += 1
+                    await self.say("503 5.5.1 MAIL first")
+                elif b in ("closed", "helo"):
+                    await self.say("554 5.7.1 Relay access denied")
                 elif b == "tempfail":
-                    self.say("450 4.7.1 try again later")
+                    await self.say("450 4.7.1 try again later")
                 elif b == "dropper":
                     return
+                elif b.startswith("form:") and not self.form_ok(sender,
+                                                                arg):
+                    await self.say("554 5.7.1 Relay access denied")
                 else:
-                    rcpts.append(cmd[8:])
-                    self.say("250 2.1.5 ok")
+                    rcpts.append(arg)
+                    await self.say("250 2.1.5 ok")
             elif verb == "DATA":
-                self.say("354 go ahead")
-                data = []
-                while True:
-                    l = self.rfile.readline(2000)
-                    if not l or l in (b".\r\n", b".\n"):
-                        break
-                    data.append(l.decode("latin-1"))
-                self.say("250 2.0.0 queued")
-                if b in ("open", "multihop"):
-                    self.deliver(rcpts, "".join(data), b)
+                if not rcpts:
+                    self.errors += 1
+                    await self.say("503 5.5.1 no valid recipients")
+                    continue
+                await self.say("354 end with <CRLF>.<CRLF>")
+                body = await self.data()
+                if b == "datareject":
+                    await self.say("554 5.7.1 message content rejected")
+                elif body == "toolong":
+                    await self.say("500 5.5.2 line too long")
+                elif body == "toobig":
+                    await self.say("552 5.3.4 message too big")
+                else:
+                    await self.say("250 2.0.0 queued")
+                    if b in RELAYS or b.startswith("form:"):
+                        self.relay(rcpts, body)
+                sender, rcpts = None, []
             elif verb == "RSET":
-                rcpts = []
-                self.say("250 2.0.0 ok")
+                sender, rcpts = None, []
+                await self.say("250 2.0.0 ok")
+            elif verb == "NOOP":
+                await self.say("250 2.0.0 ok")
             elif verb == "QUIT":
-                self.say("221 2.0.0 bye")
+                await self.say("221 2.0.0 bye")
                 return
+            elif verb == "AUTH" and b == "auth":
+                self.errors += 1
+                await self.say("535 5.7.8 authentication credentials "
+                               "invalid")
             else:
-                self.say("500 5.5.1 what?")
+                self.errors += 1
+                await self.say("500 5.5.1 command not recognised")
 
-    def deliver(self, rcpts, body, b):
-        """Relays the message: one delivery per recipient with a cookie."""
-        src = self.server.egress if b == "multihop" else \
-            self.server.server_address[0]
+    def form_ok(self, sender, rcpt):
+        s_re, r_re = self.host.form(self.b)
+        return bool(s_re.fullmatch(sender) and r_re.fullmatch(rcpt))
+
+    async def data(self):
+        """The message up to ".": its lines, or "toolong" / "toobig"."""
+        lines, size, bad = [], 0, None
+        while True:
+            line = await self.readline()        # EOFError: no message
+            if line is None:
+                bad = bad or "toolong"
+                continue
+            if line == b".":
+                return bad or lines
+            if line.startswith(b"."):
+                line = line[1:]
+            size += len(line) + 2
+            if size > MSG_MAX:
+                bad = bad or "toobig"
+            if bad is None:
+                lines.append(line)
+
+    def relay(self, rcpts, lines):
+        """One delivery per accepted recipient carrying a cookie."""
+        src = self.host.egress if self.b == "multihop" else self.host.addr
+        body = b"".join((b"." + l if l.startswith(b".") else l) + b"\r\n"
+                        for l in lines) + b".\r\n"
         for r in rcpts:
             m = COOKIE.search(r)
-            if not m:
-                continue
-            to = "%s@%s" % (m.group(1), self.server.domain)
-            threading.Thread(target=send, args=(src, to, body),
-                             daemon=True).start()
+            if m:
+                spawn(deliver(self.host.addr, self.name, src, m.group(1),
+                              body))
 
 
-def send(src, to, body):
-    host, port = SINK
+def argument(cmd, prefix):
+    """The path after "MAIL FROM:" / "RCPT TO:", up to the first space."""
+    if cmd[:len(prefix)].upper() != prefix:
+        return None
+    rest = cmd[len(prefix):].lstrip(" ")
+    arg = rest.split(" ", 1)[0]
+    return arg if arg else None
+
+
+async def serve(host, reader, writer):
+    s = Session(host, reader, writer)
     try:
-        with smtplib.SMTP(host, port, source_address=(src, 0),
-                          timeout=10) as s:
-            s.sendmail("relay@farm.test", [to], body.encode("latin-1"))
-    except (OSError, smtplib.SMTPException) as e:
-        print("farm: delivery to %s failed: %s" % (to, e), file=sys.stderr)
+        await s.run()
+    except (OSError, EOFError, TimeoutError):
+        pass
+    except asyncio.CancelledError:
+        pass                    # the farm is stopping (3.11's streams
+                                # would log a cancelled handler task)
+    except Exception as e:      # a bug here must not kill the farm
+        log("farm: %s: session error: %r" % (host.addr, e))
+    finally:
+        writer.close()
 
 
-class Server(socketserver.ThreadingTCPServer):
-    allow_reuse_address = True
-    daemon_threads = True
+# --- Deliveries ----------------------------------------------------------
+
+TASKS = set()
+
+
+def spawn(coro):
+    t = asyncio.ensure_future(coro)
+    TASKS.add(t)
+    t.add_done_callback(TASKS.discard)
+
+
+class SMTPFail(Exception):
+    pass
+
+
+async def reply(reader, want):
+    """Reads one reply (multi-line too); SMTPFail unless its code is want."""
+    lines = []
+    while True:
+        async with asyncio.timeout(DELIVER_TIMEOUT):
+            l = await reader.readline()
+        if not l:
+            raise SMTPFail("connection closed" +
+                           (" after: " + lines[-1] if lines else ""))
+        l = l.decode("latin-1").rstrip("\r\n")
+        lines.append(l)
+        if len(lines) > 100 or len(l) < 3 or not l[:3].isdigit():
+            raise SMTPFail("not SMTP: %r" % l[:80])
+        if l[3:4] != "-":
+            break
+    if int(lines[0][:3]) != want:
+        raise SMTPFail(" / ".join(lines)[:300])
+
+
+async def deliver(relay, helo, src, cookie, body):
+    to = "%s@%s" % (cookie, DOMAIN)
+    fam = socket.AF_INET6 if ":" in src else socket.AF_INET
+    writer, delivered = None, False
+    try:
+        sink = SINKS.get(fam)
+        if sink is None:
+            raise SMTPFail("no sink address of the family of %s" % src)
+        async with asyncio.timeout(DELIVER_TIMEOUT):
+            reader, writer = await asyncio.open_connection(
+                sink[0], sink[1], family=fam, local_addr=(src, 0))
+        await reply(reader, 220)
+        for cmd, want in (("EHLO " + helo, 250),
+                          ("MAIL FROM:<relay@farm.test>", 250),
+                          ("RCPT TO:<%s>" % to, 250), ("DATA", 354)):
+            writer.write(cmd.encode() + b"\r\n")
+            await reply(reader, want)
+        writer.write(body)
+        await reply(reader, 250)
+        log("farm: %s delivered %s from %s" % (relay, cookie, src))
+        delivered = True
+        writer.write(b"QUIT\r\n")
+        try:
+            await reply(reader, 221)
+        except (SMTPFail, OSError, TimeoutError, ValueError):
+            pass
+    except (SMTPFail, OSError, TimeoutError, ValueError) as e:
+        err = str(e) or type(e).__name__
+        log("farm: delivery to %s failed: %s" % (to, err))
+    except asyncio.CancelledError:
+        if not delivered:
+            log("farm: delivery to %s failed: the farm is stopping" % to)
+        raise
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+# --- Start-up ------------------------------------------------------------
+
+def usage(msg=None):
+    if msg:
+        log("farm: " + msg)
+    log("usage: farm.py [-f SPECFILE]... PORT SINK_HOST:SINK_PORT "
+        "[ADDR=BEHAVIOUR[,EGRESS]]...\n       farm.py -l")
+    sys.exit(2)
+
+
+def resolve_sink(text):
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit():
+        usage("sink %r is not HOST:PORT" % text)
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") \
+        else host
+    try:
+        infos = socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM)
+    except OSError as e:
+        usage("sink %s: %s" % (text, e))
+    sinks = {}
+    for fam, _, _, _, sa in infos:
+        sinks.setdefault(fam, (sa[0], sa[1]))
+    return sinks
+
+
+def listener(host, port):
+    s = socket.socket(host.family, socket.SOCK_STREAM)
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if host.family == socket.AF_INET6:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        s.bind((host.addr, port))
+        s.listen(BACKLOG)
+        s.setblocking(False)
+    except OSError:
+        s.close()
+        raise
+    return s
+
+
+async def main_async(hosts, port):
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    servers = []
+    for h in hosts:
+        try:
+            sock = listener(h, port)
+        except OSError as e:
+            log("farm: cannot listen on %s port %d: %s" % (h.addr, port, e))
+            for s in servers:
+                s.close()
+            return 1
+        cb = (lambda h: lambda r, w: serve(h, r, w))(h)
+        servers.append(await asyncio.start_server(cb, sock=sock,
+                                                  limit=LINE_MAX * 4))
+    print("farm: ready, %d hosts" % len(hosts), flush=True)
+    await stop.wait()
+    for s in servers:
+        s.close()
+    return 0
 
 
 def main():
-    global SINK
-    port = int(sys.argv[1])
-    h, p = sys.argv[2].rsplit(":", 1)
-    SINK = (h, int(p))
-    domain = os.environ.get("PROBE_DOMAIN", "probe.test")
-    servers = []
-    for spec in sys.argv[3:]:
-        ip, rest = spec.split("=", 1)
-        behaviour, _, egress = rest.partition(",")
-        srv = Server((ip, port), Handler)
-        srv.behaviour, srv.egress, srv.domain = behaviour, egress or ip, domain
-        threading.Thread(target=srv.serve_forever, daemon=True).start()
-        servers.append(srv)
-    print("farm: ready, %d hosts" % len(servers), flush=True)
+    global DOMAIN, FARMDIR, SINKS
     try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
+        opts, args = getopt.gnu_getopt(sys.argv[1:], "f:lh")
+    except getopt.GetoptError as e:
+        usage(str(e))
+    specs = []
+    for o, v in opts:
+        if o == "-h":
+            print(__doc__)
+            sys.exit(0)
+        if o == "-l":
+            try:
+                names = list(forms())
+            except SpecError as e:
+                log("farm: " + str(e))
+                sys.exit(2)
+            print("\n".join(names), flush=True)
+            log("farm: %d forms" % len(names))
+            sys.exit(0)
+        if o == "-f":
+            try:
+                with open(v) as f:
+                    for n, l in enumerate(f, 1):
+                        l = l.strip()
+                        if l and not l.startswith("#"):
+                            specs.append((l, "%s:%d" % (v, n)))
+            except OSError as e:
+                usage("%s: %s" % (v, e))
+    if len(args) < 2 or not args[0].isdigit():
+        usage()
+    port = int(args[0])
+    SINKS = resolve_sink(args[1])
+    DOMAIN = os.environ.get("PROBE_DOMAIN", "probe.test")
+    FARMDIR = os.environ.get("FARMDIR") or None
+    specs += [(a, "argument %d" % (i + 3)) for i, a in enumerate(args[2:])]
+    hosts, seen = [], set()
+    try:
+        for spec, where in specs:
+            h = parse_spec(spec, where)
+            if h.addr in seen:
+                raise SpecError("%s: %s given twice" % (where, h.addr))
+            seen.add(h.addr)
+            if h.behaviour.startswith("form:"):
+                h.form(h.behaviour)
+            hosts.append(h)
+    except SpecError as e:
+        log("farm: " + str(e))
+        sys.exit(2)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    sys.exit(asyncio.run(main_async(hosts, port)))
 
+
+DOMAIN = "probe.test"
+FARMDIR = None
+SINKS = {}
 
 if __name__ == "__main__":
     main()

@@ -25,12 +25,25 @@ sinkport=$(freeport)
 dnsport=$(freeport)
 export FARMDIR=$T/farm
 mkdir -p "$FARMDIR"
-python3 "$ROOT/tests/farm.py" $farmport 127.0.0.1:$sinkport \
+# One host per battery form, open for that form alone: 127.0.2.1, ...
+python3 "$ROOT/tests/farm.py" -l > "$T/forms"
+nforms=$(wc -l < "$T/forms")
+awk '{ printf "127.0.2.%d=form:%s\n", NR, $1 }' "$T/forms" > "$T/farm.spec"
+python3 "$ROOT/tests/farm.py" -f "$T/farm.spec" $farmport \
+    127.0.0.1:$sinkport \
     127.0.1.1=open 127.0.1.2=closed 127.0.1.3=discard \
     127.0.1.4=multihop,127.0.1.104 127.0.1.5=never 127.0.1.6=garbage \
     127.0.1.7=tempfail 127.0.1.8=helo 127.0.1.9=greet421 \
-    127.0.1.10=dropper 127.0.1.11=never > "$T/farm.log" 2>&1 &
+    127.0.1.10=dropper 127.0.1.11=never 127.0.1.12=auth \
+    127.0.1.13=slowgreet 127.0.1.14=datareject > "$T/farm.out" \
+    2> "$T/farm.log" &
 pids="$pids $!"
+i=0
+while [ $i -lt 100 ] && ! grep -q "farm: ready" "$T/farm.out"; do
+	sleep 0.1; i=$((i + 1))
+done
+ok "$([ "$nforms" -ge 20 ] && grep -q "farm: ready" "$T/farm.out"; echo $?)" \
+    "the farm is up, with a host for each of the $nforms battery forms"
 
 cat > "$T/relaybl.conf" <<CONF
 [store]
@@ -58,8 +71,12 @@ ZONE
 ctl init >/dev/null
 "$DNSBLCTL" -c "$T/relaybl.conf" submit 127.0.1.1 127.0.1.2 127.0.1.3 \
     127.0.1.4 127.0.1.5 127.0.1.6 127.0.1.7 127.0.1.8 127.0.1.9 \
-    127.0.1.10 >/dev/null 2>&1
-ok $? "ten farm hosts submitted (allow covers loopback)"
+    127.0.1.10 127.0.1.12 127.0.1.13 127.0.1.14 >/dev/null 2>&1
+ok $? "thirteen farm hosts submitted (allow covers loopback)"
+cut -d= -f1 "$T/farm.spec" |
+    "$DNSBLCTL" -c "$T/relaybl.conf" submit - >/dev/null 2>&1
+ok $? "  and the $nforms single-form relays, on stdin"
+total=$((13 + nforms))
 "$PROBERD" -c "$T/relaybl.conf" 2> "$T/proberd.err" &
 ppid=$!
 pids="$pids $ppid"
@@ -70,13 +87,13 @@ pids="$pids $!"
 # Wait until every submission has an outcome (or 40 s).
 i=0
 while [ $i -lt 80 ]; do
-	n=$(grep -o '127\.0\.1\.[0-9]*: submit: ' "$T/proberd.err" 2>/dev/null |
-	    sort -u | wc -l)
-	[ "${n:-0}" -ge 10 ] && break
+	n=$(grep -o '127\.0\.[12]\.[0-9]*: submit: ' "$T/proberd.err" \
+	    2>/dev/null | sort -u | wc -l)
+	[ "${n:-0}" -ge $total ] && break
 	sleep 0.5; i=$((i + 1))
 done
-is "$(grep -o '127\.0\.1\.[0-9]*: submit: ' "$T/proberd.err" | sort -u |
-    wc -l)" 10 "every host probed"
+is "$(grep -o '127\.0\.[12]\.[0-9]*: submit: ' "$T/proberd.err" | sort -u |
+    wc -l)" $total "every host probed"
 is "$(grep -c '127.0.1.1: submit: listed' "$T/proberd.err")" 1 \
     "  the open relay once, however many copies it delivered"
 outcome() {
@@ -93,6 +110,17 @@ is "$(outcome 127.0.1.7)" inconclusive "tempfail: inconclusive"
 is "$(outcome 127.0.1.8)" clean "EHLO refused, HELO works, closed: clean"
 is "$(outcome 127.0.1.9)" inconclusive "421 at greeting: inconclusive"
 is "$(outcome 127.0.1.10)" inconclusive "drops after RCPT: inconclusive"
+is "$(outcome 127.0.1.12)" clean "auth required (530): clean"
+is "$(outcome 127.0.1.13)" listed \
+    "slow multi-line greeting: waited for, not spoken over; listed"
+is "$(outcome 127.0.1.14)" clean "rejects at end of DATA: clean"
+n=0
+while read -r form; do
+	n=$((n + 1))
+	like "$(grep "proberd: 127.0.2.$n: submit: " "$T/proberd.err")" \
+	    "submit: listed \(form $form delivered by 127.0.2.$n;" \
+	    "open for form $form alone: listed, by that form"
+done < "$T/forms"
 
 run ctl lookup 127.0.1.1
 like "$out" "listed 127.0.0.2" "open relay listed 127.0.0.2"
