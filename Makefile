@@ -38,10 +38,10 @@ BUILD_DEPS = gcc make pkg-config libldns-dev liblmdb-dev libevent-dev \
 	   libjansson-dev libinih-dev libssl-dev
 TEST_DEPS = perl bc util-linux lmdb-utils dnsutils knot-dnsutils clang \
 	   libclang-rt-14-dev postfix python3 iproute2
-BENCH_DEPS = dnsperf rbldnsd
+BENCH_DEPS = dnsperf rbldnsd nmap
 
 .SECONDARY:
-.PHONY: all deps run test unit integration bench bench-dns fuzz clean asan \
+.PHONY: all deps run test unit integration bench bench-dns bench-prober fuzz clean asan \
 	format
 
 all: $(PROGS) $(UNIT_REL)
@@ -127,6 +127,10 @@ bench: deps all build/rel/tests/bench/store_bench
 bench-dns: deps all build/rel/tests/bench/store_bench \
 	    build/rel/tests/bench/null_responder
 	sh tests/bench/dns.sh
+
+# proberd and nmap against 2,000 fake SMTP hosts (tests/bench/prober.sh).
+bench-prober: deps all
+	sh tests/bench/prober.sh
 
 build/rel/tests/bench/null_responder: tests/bench/null_responder.c
 	@mkdir -p $(@D)
