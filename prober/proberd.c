@@ -312,9 +312,12 @@ record(struct proberd *d, const struct store_probe *q, const struct addr *a,
 		    sum ? sum->accepted : 0, sum ? sum->refused : 0,
 		    sum ? sum->tempfail : 0);
 	else
-		snprintf(text, sizeof(text), "%s: %s (accepted %d, refused %d, "
-		    "tempfail %d)", store_reason_name(reason),
-		    outcome_names[outcome], sum ? sum->accepted : 0,
+		snprintf(text, sizeof(text), "%s: %s (%s%saccepted %d, "
+		    "refused %d, tempfail %d)", store_reason_name(reason),
+		    outcome_names[outcome], outcome == O_INCONCLUSIVE && sum &&
+		    sum->last_end != SMTP_END_OK ? smtp_end_name(sum->last_end) :
+		    "", outcome == O_INCONCLUSIVE && sum && sum->last_end !=
+		    SMTP_END_OK ? "; " : "", sum ? sum->accepted : 0,
 		    sum ? sum->refused : 0, sum ? sum->tempfail : 0);
 	if (store_audit_add(t, STORE_AUDIT_PROBE, a, outcome == O_LISTED ?
 	    0x7f000002u : 0, text) == -1 || store_commit(t) == -1) {

@@ -51,6 +51,9 @@ Behaviours:
   never       accepts the connection and never speaks; holds it until the
               client closes it or 300 s pass
   garbage     answers with an HTTP response and closes
+  endless     a greeting that never ends: "220-" lines without end
+  hugeline    a greeting line that never ends: "220 xxxx..." without CRLF
+              (both until the client hangs up, at most 64 MB)
   dropper     closes the connection at RCPT
   auth        advertises AUTH PLAIN LOGIN; 530 to MAIL and RCPT, 503 to
               DATA, 535 to AUTH; delivers nothing
@@ -99,7 +102,7 @@ BACKLOG = 1024
 
 PLAIN = ("open", "multihop", "closed", "discard", "tempfail", "helo",
          "greet421", "never", "garbage", "dropper", "auth", "slowgreet",
-         "datareject")
+         "datareject", "endless", "hugeline")
 RELAYS = ("open", "multihop", "slowgreet")      # and every form:NAME
 
 BATTERY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
@@ -314,6 +317,20 @@ class Session:
             return
         if b == "greet421":
             await self.say("421 4.3.2 %s too busy" % self.name)
+            return
+        if b in ("endless", "hugeline"):
+            chunk = (b"220-%s endless\r\n" % self.name.encode()) * 64 \
+                if b == "endless" else b"220 " + b"x" * 4092
+            if b == "hugeline":
+                self.writer.write(chunk)
+                chunk = b"x" * 4096
+            try:
+                async with asyncio.timeout(NEVER_HOLD):
+                    for _ in range((64 << 20) // len(chunk)):
+                        self.writer.write(chunk)
+                        await self.writer.drain()
+            except (OSError, TimeoutError):
+                pass
             return
         if b == "slowgreet":
             if not await self.slow_greeting():

@@ -35,7 +35,8 @@ python3 "$ROOT/tests/farm.py" -f "$T/farm.spec" $farmport \
     127.0.1.4=multihop,127.0.1.104 127.0.1.5=never 127.0.1.6=garbage \
     127.0.1.7=tempfail 127.0.1.8=helo 127.0.1.9=greet421 \
     127.0.1.10=dropper 127.0.1.11=never 127.0.1.12=auth \
-    127.0.1.13=slowgreet 127.0.1.14=datareject > "$T/farm.out" \
+    127.0.1.13=slowgreet 127.0.1.14=datareject 127.0.1.15=endless \
+    127.0.1.16=hugeline > "$T/farm.out" \
     2> "$T/farm.log" &
 pids="$pids $!"
 i=0
@@ -71,12 +72,13 @@ ZONE
 ctl init >/dev/null
 "$DNSBLCTL" -c "$T/relaybl.conf" submit 127.0.1.1 127.0.1.2 127.0.1.3 \
     127.0.1.4 127.0.1.5 127.0.1.6 127.0.1.7 127.0.1.8 127.0.1.9 \
-    127.0.1.10 127.0.1.12 127.0.1.13 127.0.1.14 >/dev/null 2>&1
-ok $? "thirteen farm hosts submitted (allow covers loopback)"
+    127.0.1.10 127.0.1.12 127.0.1.13 127.0.1.14 127.0.1.15 127.0.1.16 \
+    >/dev/null 2>&1
+ok $? "fifteen farm hosts submitted (allow covers loopback)"
 cut -d= -f1 "$T/farm.spec" |
     "$DNSBLCTL" -c "$T/relaybl.conf" submit - >/dev/null 2>&1
 ok $? "  and the $nforms single-form relays, on stdin"
-total=$((13 + nforms))
+total=$((15 + nforms))
 "$PROBERD" -c "$T/relaybl.conf" 2> "$T/proberd.err" &
 ppid=$!
 pids="$pids $ppid"
@@ -114,6 +116,14 @@ is "$(outcome 127.0.1.12)" clean "auth required (530): clean"
 is "$(outcome 127.0.1.13)" listed \
     "slow multi-line greeting: waited for, not spoken over; listed"
 is "$(outcome 127.0.1.14)" clean "rejects at end of DATA: clean"
+is "$(outcome 127.0.1.15)" inconclusive "endless multi-line greeting: inconclusive"
+is "$(outcome 127.0.1.16)" inconclusive "endless greeting line: inconclusive"
+like "$(ctl history 127.0.1.15)" "inconclusive \(garbage;" \
+    "  cut off as garbage"
+like "$(ctl history 127.0.1.16)" "inconclusive \(garbage;" \
+    "  cut off as garbage"
+like "$(ctl history 127.0.1.5)" "inconclusive \(timeout;" \
+    "history says why a probe was inconclusive (timeout)"
 n=0
 while read -r form; do
 	n=$((n + 1))
