@@ -235,6 +235,7 @@ record(struct proberd *d, const struct store_probe *q, const struct addr *a,
 	uint64_t		 ev = 0;
 	char			*blob = NULL, text[STORE_TEXT_MAX];
 	char			 abuf[ADDR_STRLEN], pbuf[ADDR_STRLEN];
+	char			 why[128 + ADDR_STRLEN];
 	size_t			 blen = 0;
 	int			 reason = q ? q->reason : STORE_PROBE_SUBMIT;
 	FILE			*fp;
@@ -304,21 +305,18 @@ record(struct proberd *d, const struct store_probe *q, const struct addr *a,
 		store_queue_del(t, a);
 		break;
 	}
+	/* Why: the form that relayed, or how an inconclusive probe ended. */
+	why[0] = '\0';
 	if (pf)
-		snprintf(text, sizeof(text), "%s: %s (form %s delivered by %s; "
-		    "accepted %d, refused %d, tempfail %d)",
-		    store_reason_name(reason), outcome_names[outcome],
-		    battery_form_name(pf->form), addr_format(peer, pbuf),
-		    sum ? sum->accepted : 0, sum ? sum->refused : 0,
-		    sum ? sum->tempfail : 0);
-	else
-		snprintf(text, sizeof(text), "%s: %s (%s%saccepted %d, "
-		    "refused %d, tempfail %d)", store_reason_name(reason),
-		    outcome_names[outcome], outcome == O_INCONCLUSIVE && sum &&
-		    sum->last_end != SMTP_END_OK ? smtp_end_name(sum->last_end) :
-		    "", outcome == O_INCONCLUSIVE && sum && sum->last_end !=
-		    SMTP_END_OK ? "; " : "", sum ? sum->accepted : 0,
-		    sum ? sum->refused : 0, sum ? sum->tempfail : 0);
+		snprintf(why, sizeof(why), "form %s delivered by %s; ",
+		    battery_form_name(pf->form), addr_format(peer, pbuf));
+	else if (outcome == O_INCONCLUSIVE && sum && sum->last_end !=
+	    SMTP_END_OK)
+		snprintf(why, sizeof(why), "%s; ", smtp_end_name(sum->last_end));
+	snprintf(text, sizeof(text), "%s: %s (%saccepted %d, refused %d, "
+	    "tempfail %d)", store_reason_name(reason), outcome_names[outcome],
+	    why, sum ? sum->accepted : 0, sum ? sum->refused : 0,
+	    sum ? sum->tempfail : 0);
 	if (store_audit_add(t, STORE_AUDIT_PROBE, a, outcome == O_LISTED ?
 	    0x7f000002u : 0, text) == -1 || store_commit(t) == -1) {
 		t = NULL;
@@ -483,16 +481,21 @@ start_probe(struct proberd *d, const struct store_probe *q)
 	return 0;
 }
 
-/* Marks queued work running (or not) in the store, for dnsblctl queue. */
-static void
+/*
+ * Marks queued work running (or not) in the store, for dnsblctl queue.
+ * Returns 0 or -1.
+ */
+static int
 mark_running(struct proberd *d, const struct store_probe *list, int n,
     int running)
 {
 	struct store_txn	*t;
 	struct store_probe	 q;
 
-	if (n == 0 || (t = store_begin(d->st, "proberd")) == NULL)
-		return;
+	if (n == 0)
+		return 0;
+	if ((t = store_begin(d->st, "proberd")) == NULL)
+		return -1;
 	for (int i = 0; i < n; i++) {
 		if (store_txn_queue_get(t, &list[i].addr, &q) != 1 ||
 		    q.running == running)
@@ -500,10 +503,10 @@ mark_running(struct proberd *d, const struct store_probe *list, int n,
 		q.running = running;
 		if (store_queue_put(t, &q) == -1) {
 			store_abort(t);
-			return;
+			return -1;
 		}
 	}
-	store_commit(t);
+	return store_commit(t);
 }
 
 struct due {
@@ -856,15 +859,16 @@ clear_stale_running(struct proberd *d)
 
 	memset(&du, 0, sizeof(du));
 	du.max = 4096;
+	if ((du.list = calloc((size_t)du.max, sizeof(*du.list))) == NULL)
+		return;
+	/* Batches of max; a batch that cannot be written ends it. */
 	do {
 		du.n = 0;
-		if ((du.list = calloc((size_t)du.max, sizeof(*du.list))) ==
-		    NULL)
-			return;
-		if (store_queue_walk(d->rd, collect_running, &du) == 0)
-			mark_running(d, du.list, du.n, 0);
-		free(du.list);
+		if (store_queue_walk(d->rd, collect_running, &du) == -1 ||
+		    mark_running(d, du.list, du.n, 0) == -1)
+			break;
 	} while (du.n == du.max);
+	free(du.list);
 }
 
 /* SIGTERM: probes in flight are abandoned and stay queued, pending. */
