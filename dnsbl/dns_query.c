@@ -125,10 +125,11 @@ dns_query_parse(const uint8_t *pkt, size_t len, struct dns_query *q)
 		return DNS_PARSE_DROP;	/* no header, or a response */
 	q->id = get16(pkt);
 	q->opcode = (pkt[2] >> 3) & 0x0f;
-	q->rd = pkt[2] & 0x01;
-	q->cd = (pkt[3] >> 4) & 0x01;
+	/* RD and CD mean something in QUERY only: not echoed for others. */
 	if (q->opcode != 0)
 		return DNS_PARSE_NOTIMP;
+	q->rd = pkt[2] & 0x01;
+	q->cd = (pkt[3] >> 4) & 0x01;
 	if (get16(pkt + 4) != 1)
 		return DNS_PARSE_FORMERR;
 	if ((off = parse_qname(pkt, len, DNS_HEADER_LEN, q)) == 0 ||

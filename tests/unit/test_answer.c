@@ -24,6 +24,7 @@ static struct store_reader	*rd;
 static struct zoneset		*zs;
 static struct answer_conf	 conf;
 static struct answer_counters	 cnt;
+static uint8_t			 out_raw[4096];
 
 static const char ZONE[] =
     "$ORIGIN bl.test.\n$TTL 3600\n"
@@ -422,6 +423,21 @@ test_bad_packets(void)
 	p = raw(b, 27, 0, NULL);
 	is_int(rcode(p), LDNS_RCODE_NOTIMPL, "opcode STATUS: NOTIMP");
 	ldns_pkt_free(p);
+	/*
+	 * Every header bit set: the reply keeps id, QR and the opcode and
+	 * clears AA, TC, RD, RA, Z, AD and CD (defined for QUERY only).
+	 */
+	memcpy(b, q, 27);
+	b[2] = 0x7f;		/* opcode 15, AA, TC, RD */
+	b[3] = 0xf0;		/* RA, Z, AD, CD */
+	{
+		size_t n = answer_query(zs, rd, &conf, b, 27, out_raw,
+		    sizeof(out_raw), 0, &cnt);
+		ok(n >= 12 && out_raw[0] == b[0] && out_raw[1] == b[1] &&
+		    out_raw[2] == (0x80 | 0x78) && out_raw[3] == 4,
+		    "opcode 15 with every flag: QR|opcode, NOTIMP, no other "
+		    "bits (got %02x %02x)", out_raw[2], out_raw[3]);
+	}
 	memcpy(b, q, 27);
 	b[26] = 3;		/* class CH */
 	p = raw(b, 27, 0, NULL);
