@@ -41,7 +41,10 @@ struct answer_counters {
 	uint64_t	dropped;	/* not answered at all */
 	uint64_t	tcp_queries;
 	uint64_t	tcp_connections;
-	uint64_t	tcp_refused;	/* over the connection cap */
+	uint64_t	tcp_refused;	/* no memory or descriptor for it */
+	uint64_t	tcp_evicted;	/* idle longest when the cap was hit */
+	uint64_t	tcp_timeouts;	/* idle, unread answers, slow query */
+	uint64_t	oversized;	/* UDP datagrams over the buffer */
 };
 
 #define ANSWER_TYPE_NAMES { "A", "TXT", "ANY", "SOA", "NS", "other" }

@@ -9,8 +9,9 @@
  * readers.  UDP queries are read and answered in batches with blocking
  * recvmmsg(MSG_WAITFORONE)/sendmmsg by one thread per UDP socket, one store
  * snapshot per batch; TCP connections (RFC 7766: length-prefixed,
- * pipelined, idle timeout, a cap per worker) go through libevent
- * bufferevents on the worker's event loop thread.  The answers themselves
+ * pipelined; back-pressure, idle and query deadlines, eviction at a cap
+ * per worker, see "TCP" below) go through libevent bufferevents on the
+ * worker's event loop thread.  The answers themselves
  * come from answer.c, which touches no socket.
  *
  * The main thread owns the signals: SIGTERM/SIGINT stop the workers and
@@ -33,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -58,10 +60,22 @@ struct listen_addr {
 	char			text[80];
 };
 
+/* Unsent answers above which a connection is not read; resumes below. */
+#define TCP_OUT_MAX	65536
+#define TCP_OUT_RESUME	16384
+#define TCP_IN_MAX	(4 * (PKT_MAX + 2))
+#define ACCEPT_BATCH	32
+
 struct tcpconn {
 	struct worker		*w;
 	struct bufferevent	*bev;
-	TAILQ_ENTRY(tcpconn)	 entry;
+	struct event		*timer;		/* the deadline (lazy) */
+	int64_t			 active;	/* ms: last query, or all read */
+	int64_t			 query_start;	/* ms: incomplete query began */
+	int64_t			 armed;		/* ms: when the timer fires */
+	int			 paused;	/* output over TCP_OUT_MAX */
+	int			 eof;		/* the client closed its side */
+	TAILQ_ENTRY(tcpconn)	 entry;		/* least recently active first */
 };
 TAILQ_HEAD(tcpconns, tcpconn);
 
@@ -100,6 +114,7 @@ struct worker {
 	int			 nsocks;
 	int			 tcp_conns;
 	struct tcpconns		 conns;
+	struct event		*accept_resume;
 	struct answer_counters	 cnt;		/* TCP */
 };
 
@@ -120,6 +135,7 @@ struct dnsbld {
 	uint64_t		 map_size;
 	int			 nworkers;
 	int64_t			 tcp_idle;
+	int64_t			 tcp_query;
 	int64_t			 tcp_max;
 	struct worker		*workers[MAX_WORKERS];
 	struct event_base	*main_base;
@@ -128,6 +144,7 @@ struct dnsbld {
 
 static void	usage(void) __attribute__((noreturn));
 static void	tcp_close(struct tcpconn *);
+static void	accept_resume(evutil_socket_t, short, void *);
 static int	open_socket(const struct listen_addr *, int);
 
 static void
@@ -241,7 +258,8 @@ load_config(struct dnsbld *d)
 {
 	static const char *const keys[] = { "listen", "zones", "workers",
 	    "user", "ttl", "txt_template", "test_codes", "tcp_idle_timeout",
-	    "tcp_max_connections", "udp_payload", "syslog", NULL };
+	    "tcp_max_connections", "tcp_query_timeout", "udp_payload",
+	    "syslog", NULL };
 	struct config	*c = d->cfg;
 	int64_t		 n;
 	const char	*s;
@@ -283,8 +301,10 @@ load_config(struct dnsbld *d)
 		return -1;
 	d->conf.udp_max = (uint16_t)n;
 	if (config_duration(c, "dnsbld", "tcp_idle_timeout", 10,
-	    &d->tcp_idle) == -1 || config_int(c, "dnsbld",
-	    "tcp_max_connections", 64, 1, 100000, &d->tcp_max) == -1)
+	    &d->tcp_idle) == -1 || config_duration(c, "dnsbld",
+	    "tcp_query_timeout", 5, &d->tcp_query) == -1 || config_int(c,
+	    "dnsbld", "tcp_max_connections", 64, 1, 100000, &d->tcp_max) ==
+	    -1)
 		return -1;
 	return 0;
 }
@@ -310,14 +330,22 @@ udp_serve(void *arg)
 	int			 n, m, sent, r;
 
 	while (!__atomic_load_n(&d->stopping, __ATOMIC_RELAXED)) {
-		for (int i = 0; i < BATCH; i++)
+		for (int i = 0; i < BATCH; i++) {
 			u->inm[i].msg_hdr.msg_namelen = sizeof(u->peers[i]);
+			u->inm[i].msg_hdr.msg_flags = 0;
+		}
 		n = recvmmsg(u->fd, u->inm, BATCH, MSG_WAITFORONE, NULL);
 		if (n <= 0)
 			continue;	/* timeout, signal, or a passing error */
 		struct zoneset *zs = current_zones(d);
 		store_reader_begin(u->rd);
 		for (int i = m = 0; i < n; i++) {
+			if (u->inm[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				/* Not the whole datagram: not a query. */
+				u->cnt.oversized++;
+				u->cnt.dropped++;
+				continue;
+			}
 			size_t len = answer_query(zs, u->rd, &d->conf,
 			    u->inbuf[i], u->inm[i].msg_len, u->outbuf[m],
 			    PKT_MAX, 0, &u->cnt);
@@ -394,57 +422,198 @@ udp_server_free(struct udp_server *u)
 
 /* --- TCP ------------------------------------------------------------- */
 
+/*
+ * RFC 7766 section 6 against hostile clients.  Every connection has one
+ * deadline timer, armed lazily: it fires, recomputes the deadline from the
+ * connection's state, and closes or re-arms.  The deadline is the earlier
+ * of
+ *   - idle: the last whole query, or the last time the client had read
+ *     every answer, plus tcp_idle_timeout (shortened under pressure);
+ *     queuing an answer never moves it, so a client that does not read
+ *     its answers is closed like one that sends nothing;
+ *   - query: the first byte of an incomplete query plus
+ *     tcp_query_timeout, so a trickling client cannot hold a slot.
+ * Back-pressure: above TCP_OUT_MAX bytes of unsent answers the connection
+ * is not read (nor its buffered queries answered) until the client has
+ * read them down to TCP_OUT_RESUME.  At the cap a new connection evicts
+ * the one idle longest (the head of the worker's list, which is kept in
+ * order of activity) instead of being refused.
+ */
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The idle timeout now: the configured one while at most half the slots
+ * are taken, then shrinking with the free slots to a tenth at the cap
+ * (RFC 7766 6.2.3).
+ */
+static int64_t
+idle_ms(const struct worker *w)
+{
+	int64_t idle = w->d->tcp_idle * 1000, max = w->d->tcp_max;
+	int64_t used = w->tcp_conns, t;
+
+	if (2 * used <= max)
+		return idle;
+	t = idle * 2 * (max - used) / max;
+	return t < idle / 10 ? idle / 10 : t;
+}
+
+static int64_t
+tcp_deadline(const struct tcpconn *tc)
+{
+	int64_t dl = tc->active + idle_ms(tc->w);
+
+	if (tc->query_start != 0 &&
+	    tc->query_start + tc->w->d->tcp_query * 1000 < dl)
+		dl = tc->query_start + tc->w->d->tcp_query * 1000;
+	return dl;
+}
+
+static void
+tcp_arm(struct tcpconn *tc, int64_t at, int64_t now)
+{
+	int64_t		 ms = at > now ? at - now : 0;
+	struct timeval	 tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	tc->armed = at;
+	evtimer_add(tc->timer, &tv);
+}
+
 static void
 tcp_close(struct tcpconn *tc)
 {
 	tc->w->tcp_conns--;
 	TAILQ_REMOVE(&tc->w->conns, tc, entry);
+	event_free(tc->timer);
 	bufferevent_free(tc->bev);
 	free(tc);
 }
 
-/* Answers every whole query in the input; pipelined queries in order. */
 static void
-tcp_read(struct bufferevent *bev, void *arg)
+tcp_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct tcpconn	*tc = arg;
-	struct worker	*w = tc->w;
-	struct evbuffer	*in = bufferevent_get_input(bev);
-	uint8_t		 lenb[2], q[PKT_MAX], out[PKT_MAX + 2];
-	size_t		 qlen, alen;
+	int64_t		 now = now_ms(), dl = tcp_deadline(tc);
 
-	while (evbuffer_get_length(in) >= 2) {
+	(void)fd;
+	(void)what;
+	if (now >= dl) {
+		tc->w->cnt.tcp_timeouts++;
+		tcp_close(tc);
+		return;
+	}
+	tcp_arm(tc, dl, now);
+}
+
+/* The client is active: it is the last to be evicted. */
+static void
+tcp_touch(struct tcpconn *tc, int64_t now)
+{
+	tc->active = now;
+	TAILQ_REMOVE(&tc->w->conns, tc, entry);
+	TAILQ_INSERT_TAIL(&tc->w->conns, tc, entry);
+}
+
+/*
+ * Answers the whole queries in the input, in order, until the unsent
+ * output is over TCP_OUT_MAX (then stops reading).  Returns -1 when it
+ * closed the connection.
+ */
+static int
+tcp_answer(struct tcpconn *tc)
+{
+	struct worker	*w = tc->w;
+	struct evbuffer	*in = bufferevent_get_input(tc->bev);
+	struct evbuffer	*out = bufferevent_get_output(tc->bev);
+	uint8_t		 lenb[2], q[PKT_MAX], ans[PKT_MAX + 2];
+	size_t		 qlen, alen, avail;
+	int		 answered = 0, partial = 0;
+	int64_t		 now;
+
+	while (evbuffer_get_length(out) < TCP_OUT_MAX) {
+		if ((avail = evbuffer_get_length(in)) < 2) {
+			partial = avail > 0;
+			break;
+		}
 		evbuffer_copyout(in, lenb, 2);
 		qlen = (size_t)lenb[0] << 8 | lenb[1];
 		if (qlen < 12 || qlen > PKT_MAX) {
 			/* Not a query we would answer: drop the connection. */
 			w->cnt.dropped++;
 			tcp_close(tc);
-			return;
+			return -1;
 		}
-		if (evbuffer_get_length(in) < qlen + 2)
-			return;
+		if (avail < qlen + 2) {
+			partial = 1;
+			break;
+		}
 		evbuffer_drain(in, 2);
 		evbuffer_remove(in, q, qlen);
 		w->cnt.tcp_queries++;
 		alen = answer_query(current_zones(w->d), w->rd, &w->d->conf,
-		    q, qlen, out + 2, PKT_MAX, 1, &w->cnt);
-		if (alen == 0) {
+		    q, qlen, ans + 2, PKT_MAX, 1, &w->cnt);
+		if (alen == 0 || (ans[0] = alen >> 8, ans[1] = alen & 0xff,
+		    evbuffer_add(out, ans, alen + 2) == -1)) {
 			tcp_close(tc);
-			return;
+			return -1;
 		}
-		out[0] = alen >> 8;
-		out[1] = alen & 0xff;
-		bufferevent_write(bev, out, alen + 2);
+		answered = 1;
 	}
+	now = now_ms();
+	if (answered)
+		tcp_touch(tc, now);
+	if (!partial)
+		tc->query_start = 0;
+	else if (answered || tc->query_start == 0) {
+		/* The first byte of the next query came with this read. */
+		tc->query_start = now;
+		if (tcp_deadline(tc) < tc->armed)
+			tcp_arm(tc, tcp_deadline(tc), now);
+	}
+	if (evbuffer_get_length(out) >= TCP_OUT_MAX && !tc->paused) {
+		tc->paused = 1;
+		bufferevent_disable(tc->bev, EV_READ);
+	}
+	return 0;
 }
 
-/* After the client closed its side: close once the answers are out. */
 static void
-tcp_drained(struct bufferevent *bev, void *arg)
+tcp_read(struct bufferevent *bev, void *arg)
 {
-	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		tcp_close(arg);
+	(void)bev;
+	tcp_answer(arg);
+}
+
+/*
+ * The client read its answers down to TCP_OUT_RESUME (or to nothing):
+ * answer what waits in the input and read again; after EOF, close once
+ * everything is out.
+ */
+static void
+tcp_written(struct bufferevent *bev, void *arg)
+{
+	struct tcpconn	*tc = arg;
+	size_t		 left = evbuffer_get_length(bufferevent_get_output(bev));
+
+	if (left == 0)
+		tcp_touch(tc, now_ms());
+	if (tc->paused) {
+		tc->paused = 0;
+		if (tcp_answer(tc) == -1)
+			return;
+		if (!tc->paused && !tc->eof)
+			bufferevent_enable(bev, EV_READ);
+	}
+	if (tc->eof && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		tcp_close(tc);
 }
 
 static void
@@ -452,47 +621,101 @@ tcp_event(struct bufferevent *bev, short events, void *arg)
 {
 	struct tcpconn *tc = arg;
 
-	if ((events & BEV_EVENT_EOF) &&
+	if ((events & BEV_EVENT_EOF) && !(events & BEV_EVENT_ERROR) &&
 	    evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+		/* Half-closed: send what is queued; the timer still runs. */
+		tc->eof = 1;
 		bufferevent_disable(bev, EV_READ);
-		bufferevent_setcb(bev, NULL, tcp_drained, NULL, tc);
 		return;
 	}
-	tcp_close(tc);		/* EOF, error, or idle timeout */
+	tcp_close(tc);		/* EOF with nothing to send, or an error */
+}
+
+/* Stops accepting for a moment: out of descriptors and nothing to evict. */
+static void
+accept_pause(struct worker *w)
+{
+	struct timeval second = { 1, 0 };
+
+	for (int i = 0; i < w->nsocks; i++)
+		event_del(w->socks[i].tev);
+	evtimer_add(w->accept_resume, &second);
+}
+
+static void
+accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)fd;
+	(void)what;
+	for (int i = 0; i < w->nsocks; i++)
+		event_add(w->socks[i].tev, NULL);
+}
+
+static void
+tcp_evict_oldest(struct worker *w)
+{
+	w->cnt.tcp_evicted++;
+	tcp_close(TAILQ_FIRST(&w->conns));
+}
+
+static void
+tcp_conn_new(struct worker *w, int fd)
+{
+	struct tcpconn	*tc;
+	int64_t		 now = now_ms();
+
+	if (w->tcp_conns >= w->d->tcp_max)
+		tcp_evict_oldest(w);
+	if ((tc = calloc(1, sizeof(*tc))) == NULL ||
+	    (tc->timer = evtimer_new(w->base, tcp_timer, tc)) == NULL ||
+	    (tc->bev = bufferevent_socket_new(w->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		w->cnt.tcp_refused++;
+		if (tc != NULL && tc->timer != NULL)
+			event_free(tc->timer);
+		free(tc);
+		close(fd);
+		return;
+	}
+	tc->w = w;
+	tc->active = now;
+	w->tcp_conns++;
+	TAILQ_INSERT_TAIL(&w->conns, tc, entry);
+	bufferevent_setcb(tc->bev, tcp_read, tcp_written, tcp_event, tc);
+	/* Input: at most a few queries; output: see tcp_answer. */
+	bufferevent_setwatermark(tc->bev, EV_READ, 0, TCP_IN_MAX);
+	bufferevent_setwatermark(tc->bev, EV_WRITE, TCP_OUT_RESUME, 0);
+	bufferevent_enable(tc->bev, EV_READ);
+	tcp_arm(tc, tcp_deadline(tc), now);
 }
 
 static void
 tcp_accept(evutil_socket_t lfd, short what, void *arg)
 {
 	struct worker	*w = arg;
-	struct tcpconn	*tc;
-	struct timeval	 idle = { w->d->tcp_idle, 0 };
 	int		 fd;
 
 	(void)what;
-	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) ==
-	    -1)
-		return;
-	w->cnt.tcp_connections++;
-	/* The cap keeps idle TCP clients from using up what UDP needs. */
-	if (w->tcp_conns >= w->d->tcp_max ||
-	    (tc = calloc(1, sizeof(*tc))) == NULL) {
-		w->cnt.tcp_refused++;
-		close(fd);
-		return;
+	/* A few at a time: a full backlog delays honest clients by a SYN
+	 * retransmission (a second). */
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK |
+		    SOCK_CLOEXEC)) == -1) {
+			if (errno != EMFILE && errno != ENFILE)
+				return;
+			w->cnt.tcp_refused++;
+			if (TAILQ_EMPTY(&w->conns)) {
+				accept_pause(w);
+				return;
+			}
+			tcp_evict_oldest(w);	/* frees a descriptor */
+			continue;
+		}
+		w->cnt.tcp_connections++;
+		tcp_conn_new(w, fd);
 	}
-	tc->w = w;
-	if ((tc->bev = bufferevent_socket_new(w->base, fd,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
-		close(fd);
-		free(tc);
-		return;
-	}
-	w->tcp_conns++;
-	TAILQ_INSERT_TAIL(&w->conns, tc, entry);
-	bufferevent_setcb(tc->bev, tcp_read, NULL, tcp_event, tc);
-	bufferevent_set_timeouts(tc->bev, &idle, &idle);
-	bufferevent_enable(tc->bev, EV_READ);
 }
 
 /* --- Workers --------------------------------------------------------- */
@@ -530,7 +753,9 @@ worker_new(struct dnsbld *d, int id)
 	w->id = id;
 	TAILQ_INIT(&w->conns);
 	if ((w->base = event_base_new()) == NULL ||
-	    (w->rd = store_reader_new(d->st)) == NULL)
+	    (w->rd = store_reader_new(d->st)) == NULL ||
+	    (w->accept_resume = evtimer_new(w->base, accept_resume, w)) ==
+	    NULL)
 		fatalx("worker %d: cannot set up", id);
 	for (int i = 0; i < d->nlisten; i++) {
 		struct worker_sock *s = &w->socks[w->nsocks++];
@@ -584,6 +809,7 @@ worker_free(struct worker *w)
 		udp_server_free(w->socks[i].udp);
 		close(w->socks[i].tcp);
 	}
+	event_free(w->accept_resume);
 	store_reader_free(w->rd);
 	event_base_free(w->base);
 	free(w);
@@ -620,6 +846,9 @@ print_counters(struct dnsbld *d)
 		s.tcp_queries += LOAD(c->tcp_queries);
 		s.tcp_connections += LOAD(c->tcp_connections);
 		s.tcp_refused += LOAD(c->tcp_refused);
+		s.tcp_evicted += LOAD(c->tcp_evicted);
+		s.tcp_timeouts += LOAD(c->tcp_timeouts);
+		s.oversized += LOAD(c->oversized);
 		}
 	}
 	n += snprintf(line + n, sizeof(line) - n, "queries %llu (",
@@ -633,13 +862,17 @@ print_counters(struct dnsbld *d)
 		n += snprintf(line + n, sizeof(line) - n, " %s %llu",
 		    rnames[r], (unsigned long long)s.by_rcode[r]);
 	log_info("%s", line);
-	log_info("listed %llu, tcp connections %llu (refused %llu), "
-	    "tcp queries %llu, truncated %llu, dropped %llu",
+	log_info("listed %llu, tcp connections %llu (refused %llu, evicted "
+	    "%llu, timed out %llu), tcp queries %llu, truncated %llu, "
+	    "dropped %llu (oversized %llu)",
 	    (unsigned long long)s.listed,
 	    (unsigned long long)s.tcp_connections,
 	    (unsigned long long)s.tcp_refused,
+	    (unsigned long long)s.tcp_evicted,
+	    (unsigned long long)s.tcp_timeouts,
 	    (unsigned long long)s.tcp_queries,
-	    (unsigned long long)s.truncated, (unsigned long long)s.dropped);
+	    (unsigned long long)s.truncated, (unsigned long long)s.dropped,
+	    (unsigned long long)s.oversized);
 }
 
 static void
@@ -686,6 +919,24 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 }
 
 /* --- Main ------------------------------------------------------------ */
+
+/*
+ * -u USER needs root to change to USER; started as USER already it has
+ * nothing to do.  Anything else is an error, checked before any work.
+ */
+static void
+check_user(const char *user)
+{
+	struct passwd *pw;
+
+	if (user == NULL)
+		return;
+	if ((pw = getpwnam(user)) == NULL)
+		fatalx("no such user \"%s\"", user);
+	if (geteuid() != 0 && geteuid() != pw->pw_uid)
+		fatalx("-u %s: not started as root, cannot become %s", user,
+		    user);
+}
 
 static void
 drop_privileges(const char *user)
@@ -779,6 +1030,7 @@ main(int argc, char **argv)
 	parse_args(&d, argc, argv, &cfgpath);
 	if ((d.cfg = config_load(cfgpath)) == NULL || load_config(&d) == -1)
 		exit(2);
+	check_user(d.user);
 	if ((d.zones = zoneset_load(d.zonefiles, d.nzonefiles, d.zonedir)) ==
 	    NULL)
 		exit(2);
