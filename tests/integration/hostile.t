@@ -92,6 +92,31 @@ wait $pid
 ok $? "SIGTERM: exits 0 after all that"
 pid=""
 
+# Out of descriptors (cap above the limit): accept evicts to make room.
+cat > "$T/many.conf" <<'CONF'
+[dnsbld]
+tcp_idle_timeout = 30
+tcp_max_connections = 1000
+CONF
+port=$(freeport)
+prlimit --nofile=64 "$DNSBLD" -c "$T/many.conf" -d "$S" \
+    -z "$T/bl.test.zone" -l "127.0.0.1:$port" 2> "$T/many.err" &
+pid=$!
+i=0
+while ! grep -q ready "$T/many.err" 2>/dev/null && [ $i -lt 50 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+like "$($HOSTILE idle_many $port 100)" "^fresh answered" \
+    "100 idle clients, 64 descriptors: a fresh TCP query is answered"
+kill -USR1 $pid
+sleep 0.3
+like "$(cat "$T/many.err")" "refused [1-9][0-9]*, evicted [1-9]" \
+    "  accept hit EMFILE and evicted instead"
+kill $pid
+wait $pid
+ok $? "  and dnsbld exits 0"
+pid=""
+
 # -u without root.
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	chmod 755 "$T"

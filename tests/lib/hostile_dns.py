@@ -176,6 +176,17 @@ elif mode == "busy_at_cap":
         time.sleep(0.1)
     print("fresh %s evicted %d" % ("answered" if fresh else "failed",
         n - len(conns)))
+elif mode == "idle_many":
+    # n idle clients, more than the server has descriptors for.
+    n = int(sys.argv[3])
+    conns = []
+    for i in range(n):
+        try:
+            conns.append(socket.create_connection(addr, timeout=1))
+        except OSError:
+            pass
+    time.sleep(0.3)
+    print("fresh %s" % ("answered" if fresh_tcp() else "failed"))
 elif mode == "pressure":
     # n idle connections at once: the last ones are armed with the idle
     # timeout shortened by pressure; prints the quickest close.
