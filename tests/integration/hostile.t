@@ -10,7 +10,7 @@
 
 DNSBLD=$BIN/dnsbl/dnsbld
 S=$T/store
-HOSTILE="python3 $ROOT/tests/lib/hostile_dns.py"
+HOSTILE="python3 $ROOT/tests/lib/dns_attacks.py"
 # ASan keeps freed memory in quarantine; RSS would measure that instead.
 export ASAN_OPTIONS="$ASAN_OPTIONS:quarantine_size_mb=4"
 freeport() {

@@ -1,4 +1,4 @@
-"""hostile_dns.py -- small hostile DNS-over-TCP clients for hostile.t
+"""dns_attacks.py -- small hostile DNS-over-TCP clients for hostile.t
 
 Each mode plays one attacker against dnsbld on 127.0.0.1:PORT and prints
 one line that the test matches.  Kept small and fast: the full-size floods
