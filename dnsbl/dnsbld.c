@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
@@ -64,7 +65,10 @@ struct listen_addr {
 #define TCP_OUT_MAX	65536
 #define TCP_OUT_RESUME	16384
 #define TCP_IN_MAX	(4 * (PKT_MAX + 2))
-#define ACCEPT_BATCH	32
+#define ACCEPT_BATCH	128
+#define TCP_SNDBUF	8192 	/* the kernel's share of unsent answers */
+#define TCP_BACKLOG	4096	/* clamped by net.core.somaxconn */
+#define TRIM_INTERVAL	5000	/* ms between returns of memory to the OS */
 
 struct tcpconn {
 	struct worker		*w;
@@ -115,6 +119,7 @@ struct worker {
 	int			 tcp_conns;
 	struct tcpconns		 conns;
 	struct event		*accept_resume;
+	int64_t			 trimmed;	/* ms: last malloc_trim */
 	struct answer_counters	 cnt;		/* TCP */
 };
 
@@ -490,11 +495,22 @@ tcp_arm(struct tcpconn *tc, int64_t at, int64_t now)
 static void
 tcp_close(struct tcpconn *tc)
 {
-	tc->w->tcp_conns--;
-	TAILQ_REMOVE(&tc->w->conns, tc, entry);
+	struct worker *w = tc->w;
+
+	w->tcp_conns--;
+	TAILQ_REMOVE(&w->conns, tc, entry);
 	event_free(tc->timer);
 	bufferevent_free(tc->bev);
 	free(tc);
+	/*
+	 * The buffers of many connections, freed, stay with the allocator;
+	 * when the last one goes, give them back (at most every few
+	 * seconds), so memory returns to its baseline after a flood.
+	 */
+	if (w->tcp_conns == 0 && now_ms() - w->trimmed > TRIM_INTERVAL) {
+		w->trimmed = now_ms();
+		malloc_trim(0);
+	}
 }
 
 static void
@@ -679,6 +695,13 @@ tcp_conn_new(struct worker *w, int fd)
 		close(fd);
 		return;
 	}
+	/*
+	 * On loopback the kernel would grow the send buffer to megabytes:
+	 * a client that never reads would cost that many answers before
+	 * back-pressure begins.
+	 */
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &(int){ TCP_SNDBUF },
+	    sizeof(int));
 	tc->w = w;
 	tc->active = now;
 	w->tcp_conns++;
@@ -689,6 +712,13 @@ tcp_conn_new(struct worker *w, int fd)
 	bufferevent_setwatermark(tc->bev, EV_WRITE, TCP_OUT_RESUME, 0);
 	bufferevent_enable(tc->bev, EV_READ);
 	tcp_arm(tc, tcp_deadline(tc), now);
+	/*
+	 * A client that waited in the backlog has usually sent its query
+	 * already: answered now, before the next accepts, it cannot be
+	 * evicted unanswered by a flood of connections behind it.
+	 */
+	if (evbuffer_read(bufferevent_get_input(tc->bev), fd, TCP_IN_MAX) > 0)
+		tcp_answer(tc);
 }
 
 static void
@@ -705,13 +735,17 @@ tcp_accept(evutil_socket_t lfd, short what, void *arg)
 		    SOCK_CLOEXEC)) == -1) {
 			if (errno != EMFILE && errno != ENFILE)
 				return;
+			/*
+			 * Out of descriptors: evict one, whose descriptor
+			 * libevent closes when this callback returns, and
+			 * accept again on the next turn of the loop.
+			 */
 			w->cnt.tcp_refused++;
-			if (TAILQ_EMPTY(&w->conns)) {
+			if (TAILQ_EMPTY(&w->conns))
 				accept_pause(w);
-				return;
-			}
-			tcp_evict_oldest(w);	/* frees a descriptor */
-			continue;
+			else
+				tcp_evict_oldest(w);
+			return;
 		}
 		w->cnt.tcp_connections++;
 		tcp_conn_new(w, fd);
@@ -733,7 +767,7 @@ open_socket(const struct listen_addr *la, int type)
 	    -1 || (la->ss.ss_family == AF_INET6 && setsockopt(fd,
 	    IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == -1) ||
 	    bind(fd, (const struct sockaddr *)&la->ss, la->len) == -1 ||
-	    (type == SOCK_STREAM && listen(fd, 128) == -1)) {
+	    (type == SOCK_STREAM && listen(fd, TCP_BACKLOG) == -1)) {
 		int saved = errno;
 		close(fd);
 		errno = saved;
