@@ -848,7 +848,7 @@ def main():
           "".join("%11s" % k for k in KINDS))
         for key, nm, f in (
                 ("target", "target", "%d"),
-                ("held_mean", "held open (mean, 2nd half)", "%.0f"),
+                ("held_mean", "held (client view, mean)", "%.0f"),
                 ("connects", "connects", "%d"),
                 ("closed_by_server", "closed by the server", "%d"),
                 ("send_errors", "send failed (reset)", "%d"),
@@ -861,6 +861,10 @@ def main():
                 ("bytes_sent", "bytes sent", "%d")):
             w("  %-30s%s\n" % (nm, "".join("%11s" % fmt(hs[k][key], f)
                                           for k in KINDS)))
+        w("  (held: connected as the client sees it, second half of the "
+          "attack; includes\n   connections the server has not accepted "
+          "or has already freed: its open fds\n   are the server's own "
+          "count)\n")
         if hostile_stats["socket_failures"]:
             w("  (%d hostile sockets could not be created: fd limit %d)\n"
               % (hostile_stats["socket_failures"], hostile_stats["nofile"]))
