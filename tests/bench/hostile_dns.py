@@ -278,7 +278,7 @@ def honest_main(a, t0, t_end, out):
 
 class Conn:
     __slots__ = ("kind", "sock", "state", "t_conn", "off", "sent_q",
-                 "trickle", "tpos", "hbuf")
+                 "trickle", "tpos")
 
 
 def hostile_main(a, t_start, t_stop, out):
@@ -293,7 +293,8 @@ def hostile_main(a, t_start, t_stop, out):
     want = {k: getattr(a, k) for k in KINDS}
     st = {k: {"target": want[k], "attempts": 0, "connects": 0,
               "connect_failed": 0, "closed_by_server": 0, "send_errors": 0,
-              "bytes_sent": 0, "queries_sent": 0, "lifetimes": [],
+              "bytes_sent": 0, "queries_sent": 0, "stalled": 0,
+              "lifetimes": [],
               "held_samples": [], "open_at_stop": 0} for k in KINDS}
     held = {k: 0 for k in KINDS}
     qname = a.hostile_qname or a.listed
@@ -305,9 +306,9 @@ def hostile_main(a, t_start, t_stop, out):
     qlen = len(one) // 256
     pipe_buf = memoryview(one * 17)           # ~17 * 256 queries
     pipe_len = len(one) * 16
-    half_msg = b"".join(struct.pack(">H", len(q)) + q for q in
-                        (build_query(i, qname, a.hostile_qtype)
-                         for i in range(a.halfclose_queries)))
+    half_msg = memoryview(b"".join(struct.pack(">H", len(q)) + q for q in
+                                   (build_query(i, qname, a.hostile_qtype)
+                                    for i in range(a.halfclose_queries))))
     trickle_msg = struct.pack(">H", len(build_query(0, qname, "A"))) + \
         build_query(0x7777, qname, "A")
     err_fd_limit = [0]
@@ -344,7 +345,6 @@ def hostile_main(a, t_start, t_stop, out):
         c = Conn()
         c.kind, c.sock, c.state, c.t_conn = kind, s, "connecting", now
         c.off = c.sent_q = c.tpos = 0
-        c.hbuf = half_msg
         conns[s.fileno()] = c
         ep.register(s, select.EPOLLOUT | select.EPOLLRDHUP)
 
@@ -404,14 +404,23 @@ def hostile_main(a, t_start, t_stop, out):
             halfclose_send(c, now)
 
     def halfclose_send(c, now):
-        while c.hbuf:
-            n = send_some(c, c.hbuf, now)
+        """Sends what is left of the queries, then shuts down writing;
+        if the server stops taking them (back-pressure) for
+        --halfclose-stall seconds, shuts down anyway."""
+        while c.off < len(half_msg):
+            n = send_some(c, half_msg[c.off:c.off + 262144], now)
             if n is None:
                 return
-            if n == 0:
-                return               # wait for EPOLLOUT
-            c.hbuf = c.hbuf[n:]
-        st["halfclose"]["queries_sent"] += a.halfclose_queries
+            if n == 0:               # wait for EPOLLOUT, or the stall timer
+                timer(now + a.halfclose_stall, "stall", (c, c.off))
+                return
+            c.off += n
+        halfclose_shut(c, now)
+
+    def halfclose_shut(c, now):
+        st["halfclose"]["queries_sent"] += c.off // qlen
+        if c.off < len(half_msg):
+            st["halfclose"]["stalled"] += 1
         try:
             c.sock.shutdown(socket.SHUT_WR)
         except OSError:
@@ -453,6 +462,10 @@ def hostile_main(a, t_start, t_stop, out):
                 open_one(arg, now)
             elif what == "trickle":
                 trickle_byte(arg, now)
+            elif what == "stall":
+                c, off = arg
+                if c.state == "open" and c.off == off:
+                    halfclose_shut(c, now)
         if now >= next_sample:
             for k in KINDS:
                 st[k]["held_samples"].append(held[k])
@@ -514,6 +527,20 @@ def read_rss_kb(pid, field="VmRSS"):
                 if line.startswith(field + ":"):
                     return int(line.split()[1])
     except OSError:
+        return None
+    return None
+
+
+def tcp_mem_mb():
+    """The kernel's TCP buffer memory, machine-wide (/proc/net/sockstat)."""
+    try:
+        with open("/proc/net/sockstat") as f:
+            for line in f:
+                if line.startswith("TCP:"):
+                    w = line.split()
+                    return int(w[w.index("mem") + 1]) * \
+                        os.sysconf("SC_PAGE_SIZE") / 1048576
+    except (OSError, ValueError):
         return None
     return None
 
@@ -599,8 +626,14 @@ def main():
                     help="SO_RCVBUF of pipelining and half-closed sockets")
     ap.add_argument("--halfclose-queries", type=int, default=300,
                     help="queries a half-closing connection sends before "
-                    "shutdown(SHUT_WR): enough that the answers do not fit "
-                    "the socket buffers, so the server holds unsent output")
+                    "shutdown(SHUT_WR).  On loopback the server's kernel "
+                    "send buffer takes ~4 MB of answers (tcp_wmem), so "
+                    "only ~30000 TXT queries or more leave unsent output "
+                    "in the server itself")
+    ap.add_argument("--halfclose-stall", type=float, default=0.5,
+                    help="seconds a half-closing connection waits for the "
+                    "server to take more of its queries before shutting "
+                    "down writing with the rest unsent")
     ap.add_argument("--hostile-qname", help="name the hostile queries ask "
                     "(default: --listed)")
     ap.add_argument("--hostile-qtype", default="TXT", choices=sorted(QTYPES),
@@ -625,6 +658,9 @@ def main():
     ap.add_argument("--target-rss-slack-mb", type=float, default=8,
                     help="RSS after the attack may exceed the baseline by "
                     "this much (MB)")
+    ap.add_argument("--target-fds-slack", type=int, default=4,
+                    help="open fds of the server at the end may exceed the "
+                    "baseline by this many")
     ap.add_argument("--label", default="", help="named in the summary")
     ap.add_argument("--json", metavar="FILE",
                     help="write the results as JSON too ('-': stdout)")
@@ -668,6 +704,7 @@ def main():
         hostile.start()
 
     samples = []                    # (t - t0, rss_kb, ticks, fds)
+    kmem = []                       # (t - t0, kernel TCP memory MB)
     died_at = killed_at = None
     hwm_kb = None
     hz = os.sysconf("SC_CLK_TCK")
@@ -677,6 +714,7 @@ def main():
             now = time.monotonic()
             if now >= t_end:
                 break
+            kmem.append((now - t0, tcp_mem_mb() or 0.0))
             if a.pid and died_at is None:
                 rss = read_rss_kb(a.pid)
                 ticks = read_ticks(a.pid)
@@ -708,11 +746,18 @@ def main():
         hostile.join()
 
     hon = summarize_honest(results, phases)
+    km = {}
+    for ph, (p0, p1) in phases.items():
+        xs = [k[1] for k in kmem if p0 <= k[0] < p1]
+        km[ph] = {"median": statistics.median(xs) if xs else None,
+                  "max": max(xs) if xs else None,
+                  "end": xs[-1] if xs else None}
     res = {"label": a.label, "server": a.server, "zone": zone,
            "listed": a.listed, "unlisted": a.unlisted,
            "seconds": {k: v[1] - v[0] for k, v in phases.items()},
            "hostile_config": {k: getattr(a, k) for k in KINDS},
-           "honest": hon, "hostile": hostile_stats}
+           "honest": hon, "hostile": hostile_stats,
+           "kernel_tcp_mem_mb": km}
     if a.pid:
         def in_phase(ph):
             p0, p1 = phases[ph]
@@ -792,6 +837,13 @@ def main():
                            a.target_rss_slack_mb, ok,
                            "%s MB after, %.1f MB baseline" %
                            (fmt(p["rss_after_mb"]), p["rss_baseline_mb"])))
+    if a.pid and a.after > 0 and p["fds_baseline"] is not None:
+        ok = (p["fds_after"] is not None and died_at is None and
+              p["fds_after"] <= p["fds_baseline"] + a.target_fds_slack)
+        checks.append(("every connection freed after the attack (server "
+                       "fds <= baseline + %d)" % a.target_fds_slack, ok,
+                       "%s fds after, %d baseline" % (
+                           fmt(p["fds_after"], "%d"), p["fds_baseline"])))
     res["checks"] = [{"what": c[0], "pass": c[1], "got": c[2]}
                      for c in checks]
     res["pass"] = all(c[1] for c in checks)
@@ -821,6 +873,10 @@ def main():
         for f in allf:
             row("  failed: %s" % f, lambda ph: str(
                 hon[ph][proto]["failures"].get(f, 0)))
+    row("kernel TCP memory MB (all)", lambda ph: {
+        "baseline": fmt(km[ph]["median"]) + " (med)",
+        "attack": fmt(km[ph]["max"]) + " (peak)",
+        "after": fmt(km[ph]["end"]) + " (end)"}[ph])
     if a.pid:
         p = res["process"]
         row("server RSS MB", lambda ph: {
@@ -858,6 +914,7 @@ def main():
                 ("lifetime_max_s", "lifetime max s", "%.1f"),
                 ("open_at_stop", "open when the attack ended", "%d"),
                 ("queries_sent", "queries sent", "%d"),
+                ("stalled", "shut down before all sent", "%d"),
                 ("bytes_sent", "bytes sent", "%d")):
             w("  %-30s%s\n" % (nm, "".join("%11s" % fmt(hs[k][key], f)
                                           for k in KINDS)))
