@@ -545,6 +545,18 @@ def tcp_mem_mb():
     return None
 
 
+def listen_overflows():
+    """TcpExt ListenOverflows + ListenDrops, machine-wide: SYNs or
+    handshakes dropped because an accept queue was full."""
+    try:
+        with open("/proc/net/netstat") as f:
+            lines = [ln.split() for ln in f if ln.startswith("TcpExt:")]
+        d = dict(zip(lines[0][1:], map(int, lines[1][1:])))
+        return d.get("ListenOverflows", 0) + d.get("ListenDrops", 0)
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def count_fds(pid):
     try:
         return len(os.listdir("/proc/%d/fd" % pid))
@@ -714,7 +726,8 @@ def main():
             now = time.monotonic()
             if now >= t_end:
                 break
-            kmem.append((now - t0, tcp_mem_mb() or 0.0))
+            kmem.append((now - t0, tcp_mem_mb() or 0.0,
+                         listen_overflows() or 0))
             if a.pid and died_at is None:
                 rss = read_rss_kb(a.pid)
                 ticks = read_ticks(a.pid)
@@ -752,6 +765,12 @@ def main():
         km[ph] = {"median": statistics.median(xs) if xs else None,
                   "max": max(xs) if xs else None,
                   "end": xs[-1] if xs else None}
+        # accept-queue drops: from the last sample before the phase to
+        # its last sample
+        ks = [k for k in kmem if p0 <= k[0] < p1]
+        kb = [k for k in kmem if k[0] < p0]
+        first = kb[-1] if kb else (ks[0] if ks else None)
+        km[ph]["listen_drops"] = ks[-1][2] - first[2] if ks else None
     res = {"label": a.label, "server": a.server, "zone": zone,
            "listed": a.listed, "unlisted": a.unlisted,
            "seconds": {k: v[1] - v[0] for k, v in phases.items()},
@@ -819,7 +838,7 @@ def main():
     if a.pid:
         p = res["process"]
         checks.append(("server alive to the end", died_at is None,
-                       "died at %.0fs (%s)%s" % (
+                       "died %.0fs into the run (%s)%s" % (
                            died_at, p["died_in_phase"],
                            ", killed by the RSS guard at %.0f MB" %
                            p["killed_by_guard"]["rss_mb"]
@@ -873,10 +892,13 @@ def main():
         for f in allf:
             row("  failed: %s" % f, lambda ph: str(
                 hon[ph][proto]["failures"].get(f, 0)))
+    # machine-wide (/proc/net): other programs count too
     row("kernel TCP memory MB (all)", lambda ph: {
         "baseline": fmt(km[ph]["median"]) + " (med)",
         "attack": fmt(km[ph]["max"]) + " (peak)",
         "after": fmt(km[ph]["end"]) + " (end)"}[ph])
+    row("accept queue drops (all)", lambda ph: fmt(km[ph]["listen_drops"],
+                                                   "%d"))
     if a.pid:
         p = res["process"]
         row("server RSS MB", lambda ph: {
@@ -892,11 +914,11 @@ def main():
             w("server VmHWM by the end of the attack: %.1f MB\n" %
               p["vmhwm_mb"])
         if killed_at:
-            w("!! server KILLED by the RSS guard at %.0fs, RSS %.0f MB "
+            w("!! server KILLED by the RSS guard %.0fs into the run, RSS %.0f MB "
               "(--kill-rss-mb %g)\n" % (killed_at[0], killed_at[1] / 1024,
                                         a.kill_rss_mb))
         elif died_at is not None:
-            w("!! server DIED at %.0fs (%s phase)\n" %
+            w("!! server DIED %.0fs into the run (%s phase)\n" %
               (died_at, p["died_in_phase"]))
     if hostile_stats:
         hs = hostile_stats["kinds"]
