@@ -914,9 +914,9 @@ def main():
             w("server VmHWM by the end of the attack: %.1f MB\n" %
               p["vmhwm_mb"])
         if killed_at:
-            w("!! server KILLED by the RSS guard %.0fs into the run, RSS %.0f MB "
-              "(--kill-rss-mb %g)\n" % (killed_at[0], killed_at[1] / 1024,
-                                        a.kill_rss_mb))
+            w("!! server KILLED by the RSS guard %.0fs into the run, "
+              "RSS %.0f MB (--kill-rss-mb %g)\n" % (
+                  killed_at[0], killed_at[1] / 1024, a.kill_rss_mb))
         elif died_at is not None:
             w("!! server DIED %.0fs into the run (%s phase)\n" %
               (died_at, p["died_in_phase"]))
