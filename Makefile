@@ -41,8 +41,8 @@ TEST_DEPS = perl bc util-linux lmdb-utils dnsutils knot-dnsutils clang \
 BENCH_DEPS = dnsperf rbldnsd nmap
 
 .SECONDARY:
-.PHONY: all deps run test unit integration bench bench-dns bench-prober fuzz clean asan \
-	format
+.PHONY: all deps run test unit integration bench bench-dns bench-prober \
+	bench-hostile fuzz clean asan format
 
 all: $(PROGS) $(UNIT_REL)
 
@@ -131,6 +131,13 @@ bench-dns: deps all build/rel/tests/bench/store_bench \
 # proberd and nmap against 2,000 fake SMTP hosts (tests/bench/prober.sh).
 bench-prober: deps all
 	sh tests/bench/prober.sh
+
+# dnsbld's TCP under 2,000 hostile connections (idle, trickling,
+# pipelining without reading, half-closed) with honest UDP and TCP queries
+# measured before, during and after (tests/bench/hostile.sh; HOSTILE_*
+# variables set durations and sizes).  Not part of `make test`.
+bench-hostile: deps all
+	sh tests/bench/hostile.sh
 
 build/rel/tests/bench/null_responder: tests/bench/null_responder.c
 	@mkdir -p $(@D)
