@@ -65,7 +65,7 @@ struct sinkconn {
 	struct proberd		*d;
 	struct bufferevent	*bev;
 	struct addr		 peer;
-	struct sink_session	 s;
+	struct sink_session	*s;
 };
 
 struct proberd {
@@ -668,6 +668,7 @@ static void
 sink_close(struct sinkconn *sc)
 {
 	bufferevent_free(sc->bev);
+	sink_session_free(sc->s);
 	free(sc);
 }
 
@@ -718,7 +719,7 @@ sink_read(struct bufferevent *bev, void *arg)
 	size_t			 len;
 
 	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF)) != NULL) {
-		sink_session_line(&sc->s, line, len, time(NULL), &a);
+		sink_session_line(sc->s, line, len, time(NULL), &a);
 		free(line);
 		if (a.reply)
 			bufferevent_write(bev, a.reply, a.len);
@@ -739,7 +740,7 @@ sink_written(struct bufferevent *bev, void *arg)
 {
 	struct sinkconn *sc = arg;
 
-	if (sc->s.state == SINK_CLOSED &&
+	if (sink_session_state(sc->s) == SINK_CLOSED &&
 	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 		sink_close(sc);
 }
@@ -774,6 +775,12 @@ sink_accept(evutil_socket_t lfd, short what, void *arg)
 		close(fd);
 		return;
 	}
+	if ((sc->s = sink_session_new(&d->sinkconf, time(NULL), &a)) ==
+	    NULL) {
+		bufferevent_free(sc->bev);
+		free(sc);
+		return;
+	}
 	sc->d = d;
 	if (ss.ss_family == AF_INET) {
 		sc->peer.family = ADDR_V4;
@@ -789,7 +796,6 @@ sink_accept(evutil_socket_t lfd, short what, void *arg)
 	bufferevent_setcb(sc->bev, sink_read, sink_written, sink_event, sc);
 	bufferevent_set_timeouts(sc->bev, &tv, &tv);
 	bufferevent_enable(sc->bev, EV_READ);
-	sink_session_init(&sc->s, &d->sinkconf, time(NULL), &a);
 	bufferevent_write(sc->bev, a.reply, a.len);
 }
 
