@@ -14,6 +14,22 @@
  * the store in one transaction with its evidence and audit entry; a
  * listed address is retested every retest_interval and expires when not
  * reconfirmed within listing_ttl.
+ *
+ * What a delivery means.  A cookie names its address and its probe (the
+ * probe's start time).  It lists only while that probe waits for it:
+ * running, or ended -- whatever its outcome, as relays queue -- less than
+ * confirm_window ago.  Ended probes are remembered in memory (struct
+ * recent) for confirm_window, with whether one of their cookies listed
+ * already and which attempts were delivered, so each probe confirms once:
+ * another copy from the same relay is noted, while a replay (an attempt
+ * delivered before) or a cookie no probe waits for (an older probe, or
+ * one from before a restart: the memory is not kept, which errs toward
+ * listing nothing) lists nothing and is audited under the address its
+ * cookie names.  The delivering address, when not the probed one, is
+ * listed as multi-hop egress only within egress_scope of the probed
+ * address (/24 and /48 by default: plausibly the relay's own outbound
+ * path), not excluded and not special-use; else the evidence says why it
+ * was not (a cookie mailed on through some big provider's smarthost).
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -52,6 +68,7 @@ static const char *outcome_names[] = { "listed", "clean", "suspect",
 struct active {
 	struct proberd		*d;
 	struct store_probe	 q;
+	uint32_t		 born;		/* the time in its cookies */
 	struct probe		*pr;
 	struct probe_summary	 sum;
 	struct event		*timer;		/* deferred end of probing */
@@ -60,6 +77,21 @@ struct active {
 	TAILQ_ENTRY(active)	 entry;
 };
 TAILQ_HEAD(actives, active);
+
+/*
+ * A probe that ended, remembered for confirm_window: its cookies may still
+ * arrive (relays queue), once.
+ */
+struct recent {
+	struct store_probe	 q;
+	struct probe_summary	 sum;
+	uint32_t		 born;
+	int64_t			 ended;
+	int			 confirmed;	/* a cookie of it listed */
+	uint64_t		 delivered;	/* attempts seen, as bits */
+	TAILQ_ENTRY(recent)	 entry;
+};
+TAILQ_HEAD(recents, recent);
 
 struct sinkconn {
 	struct proberd		*d;
@@ -90,6 +122,12 @@ struct proberd {
 	int			 sinkfd;
 	int			 stopping;
 	struct event		*sinkev, *tick, *soon, *expiry;
+	/* The scope of multi-hop egress and what waits for deliveries. */
+	int64_t			 egress_scope, egress_scope6;
+	struct recents		 recents;
+	int			 nrecent;
+	int64_t			 unsolicited_minute;
+	int			 unsolicited_n;
 };
 
 /* What a delivery to the sink proves. */
@@ -98,6 +136,9 @@ struct proof {
 	size_t			 len;
 	const struct addr	*peer;		/* who delivered it */
 	int			 form;		/* the battery form it carries */
+	int			 egress;	/* 1: list peer as egress */
+	const char		*not_egress;	/* else why not (NULL: peer
+						   is the probed address) */
 };
 
 static void	finish(struct active *, int, const struct proof *);
@@ -145,6 +186,19 @@ load_secret(struct proberd *d, const char *path)
 	return 0;
 }
 
+/* The scope of multi-hop egress. */
+static int
+load_sink_config(struct proberd *d)
+{
+	struct config	*c = d->cfg;
+
+	if (config_int(c, "prober", "egress_scope", 24, 8, 32,
+	    &d->egress_scope) == -1 || config_int(c, "prober",
+	    "egress_scope6", 48, 16, 128, &d->egress_scope6) == -1)
+		return -1;
+	return 0;
+}
+
 static int
 load_config(struct proberd *d)
 {
@@ -152,7 +206,8 @@ load_config(struct proberd *d)
 	    "smtp_port", "allow", "concurrency", "per_net_concurrency",
 	    "timeout_connect", "timeout_greeting", "timeout_command",
 	    "confirm_window", "retest_interval", "listing_ttl", "secret_file",
-	    "info_url", "max_attempts", NULL };
+	    "info_url", "max_attempts", "egress_scope", "egress_scope6",
+	    NULL };
 	struct config	*c = d->cfg;
 	const char	*err, *bad;
 
@@ -187,6 +242,8 @@ load_config(struct proberd *d)
 	    "listing_ttl", 90 * 86400, &d->listing_ttl) == -1 ||
 	    config_int(c, "prober", "max_attempts", 5, 1, 100,
 	    &d->max_attempts) == -1)
+		return -1;
+	if (load_sink_config(d) == -1)
 		return -1;
 	d->sinkconf.domain = d->domain;
 	d->sinkconf.key = d->key;
@@ -255,6 +312,9 @@ record(struct proberd *d, const struct store_probe *q, const struct addr *a,
 		if (peer)
 			fprintf(fp, "delivered to the sink by %s\n",
 			    addr_format(peer, pbuf));
+		if (pf && pf->not_egress)
+			fprintf(fp, "delivered via %s, %s, not listed\n",
+			    addr_format(peer, pbuf), pf->not_egress);
 		if (pr) {
 			fprintf(fp, "\n== SMTP transcript\n");
 			probe_write_transcript(pr, fp);
@@ -271,10 +331,9 @@ record(struct proberd *d, const struct store_probe *q, const struct addr *a,
 		if (list_addr(t, a, STORE_KIND_RELAY, 0x7f000002u, ev, now,
 		    d->listing_ttl, "") == -1)
 			goto err;
-		if (peer && (peer->family != a->family || memcmp(peer->bytes,
-		    a->bytes, addr_len(a)) != 0) && list_addr(t, peer,
-		    STORE_KIND_EGRESS, 0x7f000003u, ev, now, d->listing_ttl,
-		    "") == -1)
+		/* Multi-hop egress: only where judge_egress() says so. */
+		if (pf && pf->egress && list_addr(t, peer, STORE_KIND_EGRESS,
+		    0x7f000003u, ev, now, d->listing_ttl, "") == -1)
 			goto err;
 		memset(&next, 0, sizeof(next));
 		next.addr = *a;
@@ -308,8 +367,11 @@ record(struct proberd *d, const struct store_probe *q, const struct addr *a,
 	/* Why: the form that relayed, or how an inconclusive probe ended. */
 	why[0] = '\0';
 	if (pf)
-		snprintf(why, sizeof(why), "form %s delivered by %s; ",
-		    battery_form_name(pf->form), addr_format(peer, pbuf));
+		snprintf(why, sizeof(why), "form %s delivered by %s%s%s%s; ",
+		    battery_form_name(pf->form), addr_format(peer, pbuf),
+		    pf->not_egress ? " (" : "",
+		    pf->not_egress ? pf->not_egress : "",
+		    pf->not_egress ? ", not listed)" : "");
 	else if (outcome == O_INCONCLUSIVE && sum && sum->last_end !=
 	    SMTP_END_OK)
 		snprintf(why, sizeof(why), "%s; ", smtp_end_name(sum->last_end));
@@ -361,6 +423,8 @@ active_free(struct active *ac)
 	free(ac);
 }
 
+static void	remember(struct active *, int, const struct proof *);
+
 static void
 finish(struct active *ac, int outcome, const struct proof *pf)
 {
@@ -368,6 +432,7 @@ finish(struct active *ac, int outcome, const struct proof *pf)
 		probe_summary(ac->pr, &ac->sum);
 	record(ac->d, &ac->q, &ac->q.addr, outcome, &ac->sum,
 	    ac->pr, pf);
+	remember(ac, outcome, pf);
 	active_free(ac);
 }
 
@@ -470,6 +535,7 @@ start_probe(struct proberd *d, const struct store_probe *q)
 	snprintf(p.info_url, sizeof(p.info_url), "%s", d->info_url);
 	p.battery.target = q->addr;
 	p.battery.now = time(NULL);
+	ac->born = (uint32_t)p.battery.now;
 	p.battery.key = d->key;
 	p.battery.keylen = sizeof(d->key);
 	TAILQ_INSERT_TAIL(&d->actives, ac, entry);
@@ -662,6 +728,212 @@ on_expiry(evutil_socket_t fd, short what, void *arg)
 		log_info("%d listings expired", ex.n);
 }
 
+/* --- What waits for a delivery ------------------------------------------ */
+
+#define RECENT_MAX		65536	/* ended probes remembered, at most */
+#define UNSOLICITED_PER_MINUTE	60	/* audited; more are only counted */
+
+/* The bit of an attempt in struct recent's delivered. */
+static uint64_t
+attempt_bit(int attempt)
+{
+	return 1ULL << (attempt >= 0 && attempt < 63 ? attempt : 63);
+}
+
+/* Drops ended probes whose confirm_window has passed. */
+static void
+forget_old(struct proberd *d, int64_t now)
+{
+	struct recent	*r;
+
+	while ((r = TAILQ_FIRST(&d->recents)) != NULL &&
+	    (r->ended + d->confirm_window < now || d->nrecent > RECENT_MAX)) {
+		TAILQ_REMOVE(&d->recents, r, entry);
+		d->nrecent--;
+		free(r);
+	}
+}
+
+/*
+ * Remembers an ending probe for confirm_window, whatever its outcome:
+ * a cookie of it that arrives by then still lists (once).  Out of memory,
+ * it is forgotten: its late cookies then list nothing, which errs the
+ * safe way.
+ */
+static void
+remember(struct active *ac, int outcome, const struct proof *pf)
+{
+	struct proberd	*d = ac->d;
+	struct recent	*r;
+	int64_t		 now = time(NULL);
+
+	forget_old(d, now);
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return;
+	r->q = ac->q;
+	r->sum = ac->sum;
+	r->born = ac->born;
+	r->ended = now;
+	r->confirmed = outcome == O_LISTED;
+	if (pf != NULL)
+		r->delivered = attempt_bit(pf->form);
+	TAILQ_INSERT_TAIL(&d->recents, r, entry);
+	d->nrecent++;
+}
+
+static struct recent *
+find_recent(struct proberd *d, const struct cookie *c, int64_t now)
+{
+	struct recent	*r;
+
+	forget_old(d, now);
+	TAILQ_FOREACH(r, &d->recents, entry)
+		if (r->born == c->time && r->q.addr.family == c->addr.family &&
+		    memcmp(r->q.addr.bytes, c->addr.bytes,
+		    addr_len(&c->addr)) == 0)
+			return r;
+	return NULL;
+}
+
+/* The running probe whose cookie c is (same address, same start). */
+static struct active *
+find_waiting(struct proberd *d, const struct cookie *c)
+{
+	struct active	*ac = find_active(d, &c->addr);
+
+	return ac != NULL && ac->born == c->time ? ac : NULL;
+}
+
+/*
+ * Whether the peer that delivered a cookie of probed is its multi-hop
+ * egress, to be listed: plausibly the relay's own outbound path (within
+ * egress_scope of it), not excluded, not special-use.  A smarthost
+ * elsewhere that a cookie was mailed through is not.
+ */
+static void
+judge_egress(struct proberd *d, const struct addr *probed, struct proof *pf)
+{
+	struct addr		x = *probed, y = *pf->peer;
+	struct store_hit	hit;
+	int			r;
+
+	pf->egress = 0;
+	pf->not_egress = NULL;
+	if (y.family == x.family && memcmp(y.bytes, x.bytes,
+	    addr_len(&x)) == 0)
+		return;
+	x.plen = y.plen = (uint8_t)(x.family == ADDR_V4 ? d->egress_scope :
+	    d->egress_scope6);
+	addr_mask(&x);
+	addr_mask(&y);
+	if (y.family != x.family || memcmp(x.bytes, y.bytes,
+	    sizeof(x.bytes)) != 0)
+		pf->not_egress = "outside egress_scope";
+	else if (probe_refusal(pf->peer, &d->allow) != NULL)
+		pf->not_egress = "special-use";
+	else if ((r = store_lookup(d->rd, pf->peer, &hit)) == -1)
+		pf->not_egress = "exclusions unreadable";
+	else if (r == 0 && hit.excluded)
+		pf->not_egress = "excluded";
+	pf->egress = pf->not_egress == NULL;
+}
+
+/*
+ * A delivery that lists nothing goes to the audit trail of the address
+ * its cookie names, at most UNSOLICITED_PER_MINUTE a minute: a flood of
+ * replays must not become a flood of commits.
+ */
+static void
+unsolicited(struct proberd *d, const struct cookie *c,
+    const struct addr *peer, const char *what)
+{
+	struct store_txn	*t;
+	char			 abuf[ADDR_STRLEN], pbuf[ADDR_STRLEN];
+	char			 text[STORE_TEXT_MAX], when[32];
+	int64_t			 now = time(NULL);
+	time_t			 made = (time_t)c->time;
+	struct tm		 tm;
+
+	if (now / 60 != d->unsolicited_minute) {
+		if (d->unsolicited_n > UNSOLICITED_PER_MINUTE)
+			log_warnx("sink: %d more deliveries listed nothing, "
+			    "not audited", d->unsolicited_n -
+			    UNSOLICITED_PER_MINUTE);
+		d->unsolicited_minute = now / 60;
+		d->unsolicited_n = 0;
+	}
+	if (++d->unsolicited_n > UNSOLICITED_PER_MINUTE)
+		return;
+	gmtime_r(&made, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(text, sizeof(text), "delivery by %s not listed: %s (cookie "
+	    "of attempt %u, made %s)", addr_format(peer, pbuf), what,
+	    (unsigned)c->attempt, when);
+	if ((t = store_begin(d->st, "proberd")) == NULL)
+		return;
+	if (store_audit_add(t, STORE_AUDIT_PROBE, &c->addr, 0, text) == -1) {
+		store_abort(t);
+		return;
+	}
+	if (store_commit(t) == 0)
+		log_info("%s: %s", addr_format(&c->addr, abuf), text);
+}
+
+static int
+same_cookie(const struct cookie *a, const struct cookie *b)
+{
+	return a->time == b->time && a->attempt == b->attempt &&
+	    a->addr.family == b->addr.family && memcmp(a->addr.bytes,
+	    b->addr.bytes, addr_len(&a->addr)) == 0;
+}
+
+/*
+ * A message arrived at the sink.  Each cookie lists its address only
+ * while its probe waits for it (running, or ended within confirm_window)
+ * and only once; a later copy from the same relay is noted, a replay or
+ * a cookie no probe waits for is audited, and neither lists anything.
+ */
+static void
+sink_delivered(struct proberd *d, const struct sinkconn *sc,
+    const struct sink_delivery *dl)
+{
+	int64_t	now = time(NULL);
+
+	for (int i = 0, j; i < dl->ncookies; i++) {
+		const struct cookie *c = &dl->cookies[i];
+		struct proof pf = { dl->message, dl->len, &sc->peer,
+		    c->attempt, 0, NULL };
+		struct active *ac;
+		struct recent *r;
+		char abuf[ADDR_STRLEN];
+
+		for (j = 0; j < i && !same_cookie(&dl->cookies[j], c); j++)
+			;
+		if (j < i)
+			continue;	/* the same recipient twice */
+		if ((ac = find_waiting(d, c)) != NULL) {
+			judge_egress(d, &ac->q.addr, &pf);
+			finish(ac, O_LISTED, &pf);
+		} else if ((r = find_recent(d, c, now)) != NULL &&
+		    !r->confirmed) {
+			judge_egress(d, &r->q.addr, &pf);
+			record(d, &r->q, &r->q.addr, O_LISTED, &r->sum, NULL,
+			    &pf);
+			r->confirmed = 1;
+			r->delivered |= attempt_bit(c->attempt);
+		} else if (r != NULL && !(r->delivered &
+		    attempt_bit(c->attempt))) {
+			r->delivered |= attempt_bit(c->attempt);
+			log_debug("%s: another copy (attempt %u), already "
+			    "confirmed", addr_format(&c->addr, abuf),
+			    (unsigned)c->attempt);
+		} else
+			unsolicited(d, c, &sc->peer, r != NULL ?
+			    "replay of a cookie that already confirmed" :
+			    "no probe waits for this cookie");
+	}
+}
+
 /* --- The sink ---------------------------------------------------------- */
 
 static void
@@ -670,43 +942,6 @@ sink_close(struct sinkconn *sc)
 	bufferevent_free(sc->bev);
 	sink_session_free(sc->s);
 	free(sc);
-}
-
-/*
- * Whether a is listed and confirmed since t: the other copies of a
- * battery that a relay delivers after the first prove nothing new.
- */
-static int
-confirmed_since(struct proberd *d, const struct addr *a, uint32_t t)
-{
-	struct store_hit	hit;
-	struct store_listing	l;
-
-	return store_lookup(d->rd, a, &hit) == 1 && hit.prefix.plen ==
-	    a->plen && store_record(d->rd, hit.record, &l) == 1 &&
-	    l.last_confirmed >= (int64_t)t;
-}
-
-static void
-sink_delivered(struct proberd *d, const struct sinkconn *sc,
-    const struct sink_delivery *dl)
-{
-	for (int i = 0; i < dl->ncookies; i++) {
-		const struct addr *a = &dl->cookies[i].addr;
-		struct active *ac = find_active(d, a);
-		/* One proof is enough; later copies add nothing. */
-		for (int j = 0; j < i; j++)
-			if (memcmp(&dl->cookies[j].addr, a, sizeof(*a)) == 0)
-				a = NULL;
-		if (a == NULL)
-			continue;
-		struct proof pf = { dl->message, dl->len, &sc->peer,
-		    dl->cookies[i].attempt };
-		if (ac != NULL)
-			finish(ac, O_LISTED, &pf);
-		else if (!confirmed_since(d, a, dl->cookies[i].time))
-			record(d, NULL, a, O_LISTED, NULL, NULL, &pf);
-	}
 }
 
 static void
@@ -753,6 +988,32 @@ sink_event(struct bufferevent *bev, short what, void *arg)
 	sink_close(arg);
 }
 
+/* An IPv4-mapped IPv6 peer (a dual-stack socket) is its IPv4 address. */
+static void
+sink_peer(const struct sockaddr_storage *ss, struct addr *a)
+{
+	const struct in6_addr	*in6;
+
+	memset(a, 0, sizeof(*a));
+	if (ss->ss_family == AF_INET) {
+		a->family = ADDR_V4;
+		a->plen = 32;
+		memcpy(a->bytes, &((const struct sockaddr_in *)ss)->sin_addr,
+		    4);
+		return;
+	}
+	in6 = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+	if (IN6_IS_ADDR_V4MAPPED(in6)) {
+		a->family = ADDR_V4;
+		a->plen = 32;
+		memcpy(a->bytes, in6->s6_addr + 12, 4);
+	} else {
+		a->family = ADDR_V6;
+		a->plen = 128;
+		memcpy(a->bytes, in6->s6_addr, 16);
+	}
+}
+
 static void
 sink_accept(evutil_socket_t lfd, short what, void *arg)
 {
@@ -782,17 +1043,7 @@ sink_accept(evutil_socket_t lfd, short what, void *arg)
 		return;
 	}
 	sc->d = d;
-	if (ss.ss_family == AF_INET) {
-		sc->peer.family = ADDR_V4;
-		sc->peer.plen = 32;
-		memcpy(sc->peer.bytes, &((struct sockaddr_in *)&ss)->sin_addr,
-		    4);
-	} else {
-		sc->peer.family = ADDR_V6;
-		sc->peer.plen = 128;
-		memcpy(sc->peer.bytes,
-		    &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
-	}
+	sink_peer(&ss, &sc->peer);
 	bufferevent_setcb(sc->bev, sink_read, sink_written, sink_event, sc);
 	bufferevent_set_timeouts(sc->bev, &tv, &tv);
 	bufferevent_enable(sc->bev, EV_READ);
@@ -809,6 +1060,7 @@ open_sink(struct proberd *d)
 	socklen_t		 len;
 	int			 one = 1;
 
+	TAILQ_INIT(&d->recents);
 	snprintf(host, sizeof(host), "%s", d->sink_listen);
 	if ((colon = strrchr(host, ':')) == NULL)
 		goto bad;
