@@ -30,6 +30,13 @@
  * address (/24 and /48 by default: plausibly the relay's own outbound
  * path), not excluded and not special-use; else the evidence says why it
  * was not (a cookie mailed on through some big provider's smarthost).
+ *
+ * The sink holds at most sink_max_connections, sink_max_per_address from
+ * one address; when full, the least recently active connection without
+ * a valid recipient makes room, so idle connections cannot keep a
+ * relay's delivery out.  Each stage has a deadline that a trickle does
+ * not extend (the first command, each command, the whole of DATA); out of
+ * descriptors, the listener rests a second instead of spinning.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -96,9 +103,12 @@ TAILQ_HEAD(recents, recent);
 struct sinkconn {
 	struct proberd		*d;
 	struct bufferevent	*bev;
+	struct event		*timer;		/* the stage's deadline */
 	struct addr		 peer;
 	struct sink_session	*s;
+	TAILQ_ENTRY(sinkconn)	 entry;		/* least recently active first */
 };
+TAILQ_HEAD(sinkconns, sinkconn);
 
 struct proberd {
 	struct config		*cfg;
@@ -122,8 +132,13 @@ struct proberd {
 	int			 sinkfd;
 	int			 stopping;
 	struct event		*sinkev, *tick, *soon, *expiry;
-	/* The scope of multi-hop egress and what waits for deliveries. */
+	/* The sink's limits and what waits for its deliveries. */
 	int64_t			 egress_scope, egress_scope6;
+	int64_t			 sink_max, sink_per_addr;
+	int64_t			 t_sink_greeting, t_sink_command, t_sink_data;
+	struct sinkconns	 sinkconns;
+	int			 nsink;
+	struct event		*sinkpause;
 	struct recents		 recents;
 	int			 nrecent;
 	int64_t			 unsolicited_minute;
@@ -186,7 +201,7 @@ load_secret(struct proberd *d, const char *path)
 	return 0;
 }
 
-/* The scope of multi-hop egress. */
+/* The sink's limits and the scope of multi-hop egress. */
 static int
 load_sink_config(struct proberd *d)
 {
@@ -194,8 +209,22 @@ load_sink_config(struct proberd *d)
 
 	if (config_int(c, "prober", "egress_scope", 24, 8, 32,
 	    &d->egress_scope) == -1 || config_int(c, "prober",
-	    "egress_scope6", 48, 16, 128, &d->egress_scope6) == -1)
+	    "egress_scope6", 48, 16, 128, &d->egress_scope6) == -1 ||
+	    config_int(c, "prober", "sink_max_connections", 256, 1, 100000,
+	    &d->sink_max) == -1 || config_int(c, "prober",
+	    "sink_max_per_address", 8, 1, 100000, &d->sink_per_addr) == -1 ||
+	    config_duration(c, "prober", "sink_timeout_greeting", 60,
+	    &d->t_sink_greeting) == -1 || config_duration(c, "prober",
+	    "sink_timeout_command", 120, &d->t_sink_command) == -1 ||
+	    config_duration(c, "prober", "sink_timeout_data", 300,
+	    &d->t_sink_data) == -1)
 		return -1;
+	if (d->t_sink_greeting < 1 || d->t_sink_command < 1 ||
+	    d->t_sink_data < 1) {
+		log_warnx("%s: [prober] sink timeouts must be at least 1 s",
+		    config_name(c));
+		return -1;
+	}
 	return 0;
 }
 
@@ -207,7 +236,9 @@ load_config(struct proberd *d)
 	    "timeout_connect", "timeout_greeting", "timeout_command",
 	    "confirm_window", "retest_interval", "listing_ttl", "secret_file",
 	    "info_url", "max_attempts", "egress_scope", "egress_scope6",
-	    NULL };
+	    "sink_max_connections", "sink_max_per_address",
+	    "sink_timeout_greeting", "sink_timeout_command",
+	    "sink_timeout_data", NULL };
 	struct config	*c = d->cfg;
 	const char	*err, *bad;
 
@@ -939,32 +970,74 @@ sink_delivered(struct proberd *d, const struct sinkconn *sc,
 static void
 sink_close(struct sinkconn *sc)
 {
+	struct proberd	*d = sc->d;
+
+	TAILQ_REMOVE(&d->sinkconns, sc, entry);
+	d->nsink--;
+	event_free(sc->timer);
 	bufferevent_free(sc->bev);
 	sink_session_free(sc->s);
 	free(sc);
+}
+
+/* Says a last line if the socket takes it at once, and closes. */
+static void
+sink_drop(struct sinkconn *sc, const char *line)
+{
+	(void)send(bufferevent_getfd(sc->bev), line, strlen(line),
+	    MSG_DONTWAIT | MSG_NOSIGNAL);
+	sink_close(sc);
+}
+
+static void
+sink_arm(struct sinkconn *sc, int64_t seconds)
+{
+	struct timeval	tv = { seconds, 0 };
+
+	evtimer_add(sc->timer, &tv);
+}
+
+/* A stage took too long: the greeting, a command, or the whole DATA. */
+static void
+on_sink_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	sink_drop(arg, "421 4.4.2 timeout, closing\r\n");
 }
 
 static void
 sink_read(struct bufferevent *bev, void *arg)
 {
 	struct sinkconn		*sc = arg;
+	struct proberd		*d = sc->d;
 	struct evbuffer		*in = bufferevent_get_input(bev);
 	struct sink_action	 a;
 	char			*line;
 	size_t			 len;
+	int			 was;
 
 	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF)) != NULL) {
+		was = sink_session_state(sc->s);
 		sink_session_line(sc->s, line, len, time(NULL), &a);
 		free(line);
 		if (a.reply)
 			bufferevent_write(bev, a.reply, a.len);
 		if (a.delivered)
-			sink_delivered(sc->d, sc, &a.delivery);
+			sink_delivered(d, sc, &a.delivery);
 		if (a.close) {
 			bufferevent_disable(bev, EV_READ);
 			bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
 			return;
 		}
+		/* Each command has its time; DATA has one for all of it. */
+		if (sink_session_state(sc->s) == SINK_CMD)
+			sink_arm(sc, d->t_sink_command);
+		else if (was != SINK_DATA)
+			sink_arm(sc, d->t_sink_data);
+		/* The most recently active are the last to go. */
+		TAILQ_REMOVE(&d->sinkconns, sc, entry);
+		TAILQ_INSERT_TAIL(&d->sinkconns, sc, entry);
 	}
 	if (evbuffer_get_length(in) > SINK_LINE_MAX * 2)
 		sink_close(sc);
@@ -986,6 +1059,38 @@ sink_event(struct bufferevent *bev, short what, void *arg)
 	(void)bev;
 	(void)what;
 	sink_close(arg);
+}
+
+/* The listener rests a second when out of descriptors, not spinning. */
+static void
+on_sink_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct proberd	*d = arg;
+
+	(void)fd;
+	(void)what;
+	event_add(d->sinkev, NULL);
+}
+
+static void
+sink_pause(struct proberd *d)
+{
+	struct timeval	second = { 1, 0 };
+
+	log_warn("sink: accept (not accepting for a second)");
+	if (d->sinkpause == NULL && (d->sinkpause = evtimer_new(d->base,
+	    on_sink_resume, d)) == NULL)
+		return;
+	event_del(d->sinkev);
+	evtimer_add(d->sinkpause, &second);
+}
+
+/* Refuses a connection without keeping it. */
+static void
+sink_refuse(int fd, const char *line)
+{
+	(void)send(fd, line, strlen(line), MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(fd);
 }
 
 /* An IPv4-mapped IPv6 peer (a dual-stack socket) is its IPv4 address. */
@@ -1014,40 +1119,108 @@ sink_peer(const struct sockaddr_storage *ss, struct addr *a)
 	}
 }
 
+/* Whether peer holds sink_max_per_address connections already. */
+static int
+sink_peer_full(struct proberd *d, const struct addr *peer)
+{
+	struct sinkconn	*sc;
+	int64_t		 n = 0;
+
+	TAILQ_FOREACH(sc, &d->sinkconns, entry)
+		if (sc->peer.family == peer->family && memcmp(sc->peer.bytes,
+		    peer->bytes, addr_len(peer)) == 0 && ++n >=
+		    d->sink_per_addr)
+			return 1;
+	return 0;
+}
+
+/*
+ * At sink_max_connections, the least recently active connection that
+ * proves nothing yet (no valid recipient, not in DATA) makes room: idle
+ * connections cannot keep a relay's delivery out.  Returns 1 if one
+ * went, 0 if every one is busy.
+ */
+static int
+sink_evict(struct proberd *d)
+{
+	struct sinkconn	*sc;
+
+	TAILQ_FOREACH(sc, &d->sinkconns, entry)
+		if (!sink_session_busy(sc->s)) {
+			sink_drop(sc, "421 4.7.0 too many connections, "
+			    "closing\r\n");
+			return 1;
+		}
+	return 0;
+}
+
+static struct sinkconn *
+sink_conn_new(struct proberd *d, int fd, const struct addr *peer)
+{
+	struct sinkconn		*sc;
+	struct sink_action	 a;
+	struct timeval		 wtv = { d->t_sink_command, 0 };
+
+	if ((sc = calloc(1, sizeof(*sc))) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	if ((sc->bev = bufferevent_socket_new(d->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		close(fd);
+		free(sc);
+		return NULL;
+	}
+	if ((sc->timer = evtimer_new(d->base, on_sink_timeout, sc)) == NULL ||
+	    (sc->s = sink_session_new(&d->sinkconf, time(NULL), &a)) ==
+	    NULL) {
+		if (sc->timer)
+			event_free(sc->timer);
+		bufferevent_free(sc->bev);
+		free(sc);
+		return NULL;
+	}
+	sc->d = d;
+	sc->peer = *peer;
+	TAILQ_INSERT_TAIL(&d->sinkconns, sc, entry);
+	d->nsink++;
+	bufferevent_setcb(sc->bev, sink_read, sink_written, sink_event, sc);
+	/* Reads are timed per stage by sc->timer; a trickle does not count. */
+	bufferevent_set_timeouts(sc->bev, NULL, &wtv);
+	bufferevent_enable(sc->bev, EV_READ);
+	bufferevent_write(sc->bev, a.reply, a.len);
+	sink_arm(sc, d->t_sink_greeting);
+	return sc;
+}
+
 static void
 sink_accept(evutil_socket_t lfd, short what, void *arg)
 {
 	struct proberd		*d = arg;
 	struct sockaddr_storage	 ss;
 	socklen_t		 len = sizeof(ss);
-	struct sinkconn		*sc;
-	struct sink_action	 a;
-	struct timeval		 tv = { 300, 0 };
+	struct addr		 peer;
 	int			 fd;
 
 	(void)what;
 	if ((fd = accept4(lfd, (struct sockaddr *)&ss, &len,
-	    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1)
-		return;
-	if ((sc = calloc(1, sizeof(*sc))) == NULL ||
-	    (sc->bev = bufferevent_socket_new(d->base, fd,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
-		free(sc);
-		close(fd);
+	    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM)
+			sink_pause(d);
 		return;
 	}
-	if ((sc->s = sink_session_new(&d->sinkconf, time(NULL), &a)) ==
-	    NULL) {
-		bufferevent_free(sc->bev);
-		free(sc);
+	sink_peer(&ss, &peer);
+	if (sink_peer_full(d, &peer)) {
+		sink_refuse(fd, "421 4.7.0 too many connections from your "
+		    "address\r\n");
 		return;
 	}
-	sc->d = d;
-	sink_peer(&ss, &sc->peer);
-	bufferevent_setcb(sc->bev, sink_read, sink_written, sink_event, sc);
-	bufferevent_set_timeouts(sc->bev, &tv, &tv);
-	bufferevent_enable(sc->bev, EV_READ);
-	bufferevent_write(sc->bev, a.reply, a.len);
+	if (d->nsink >= d->sink_max && !sink_evict(d)) {
+		sink_refuse(fd, "421 4.7.0 too many connections, try later\r\n");
+		return;
+	}
+	sink_conn_new(d, fd, &peer);
 }
 
 static int
@@ -1060,6 +1233,7 @@ open_sink(struct proberd *d)
 	socklen_t		 len;
 	int			 one = 1;
 
+	TAILQ_INIT(&d->sinkconns);
 	TAILQ_INIT(&d->recents);
 	snprintf(host, sizeof(host), "%s", d->sink_listen);
 	if ((colon = strrchr(host, ':')) == NULL)

@@ -2,9 +2,12 @@
 # hostile_sink.t -- proberd's sink against those who would abuse it: a
 # delivery lists only while its probe waits for it, and once (replays and
 # unsolicited cookies list nothing and are audited); multi-hop egress is
-# listed only within egress_scope of the probed address, not excluded.
-# The sink listens on an IPv4-mapped IPv6 address, so every peer arrives
-# as ::ffff:a.b.c.d and must be judged as a.b.c.d.
+# listed only within egress_scope of the probed address, not excluded;
+# the sink caps connections (in all, per address), times out each stage
+# (greeting, command, DATA) however slowly a client trickles, and rests
+# its listener when out of descriptors instead of spinning.  The sink
+# listens on an IPv4-mapped IPv6 address, so every peer arrives as
+# ::ffff:a.b.c.d and must be judged as a.b.c.d.
 . "$(dirname "$0")/../lib/tap.sh"
 
 PROBERD=$BIN/prober/proberd
@@ -32,6 +35,7 @@ outcome() {
 	sed -n "s/^proberd: $1: submit: \([a-z]*\).*/\1/p" "$T/proberd.err" |
 	    head -1
 }
+cputicks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 sub() { "$DNSBLCTL" -c "$T/relaybl.conf" submit "$@" >/dev/null 2>&1; }
 
 farmport=$(freeport)
@@ -40,7 +44,7 @@ SINK=127.0.0.1:$sinkport
 python3 "$ROOT/tests/farm.py" $farmport $SINK \
     127.0.3.1=open 127.0.3.2=multihop,127.0.3.102 \
     127.0.3.3=multihop,127.0.4.3 127.0.3.4=multihop,127.0.3.104 \
-    > "$T/farm.out" 2> "$T/farm.log" &
+    127.0.3.5=open 127.0.3.6=open > "$T/farm.out" 2> "$T/farm.log" &
 pids="$pids $!"
 # Two hosts that take every message and deliver none, telling the test
 # the cookies of the RCPTs they got, as a submitter reading its own logs.
@@ -73,7 +77,8 @@ secret_file = $T/secret
 CONF
 	for l in "$@"; do echo "$l"; done
 }
-conf > "$T/relaybl.conf"
+conf "sink_timeout_greeting = 2" "sink_timeout_command = 2" \
+    "sink_timeout_data = 3" > "$T/relaybl.conf"
 ctl init >/dev/null
 ctl exclude 127.0.3.104 -t "a shared outbound gateway" >/dev/null
 sub 127.0.3.1 127.0.3.2 127.0.3.3 127.0.3.4 127.0.6.1 127.0.6.2
@@ -167,6 +172,74 @@ like "$(ctl history 127.0.6.1)" \
     "delivery by 127\.0\.6\.7 not listed: no probe waits" \
     "  audited under the address its cookie names"
 
+# Stages have deadlines, however slowly a client trickles.
+$CLIENT trickle $SINK silent > "$T/tr1" &
+t1=$!
+$CLIENT trickle $SINK line > "$T/tr2" &
+t2=$!
+$CLIENT trickle $SINK data "$(tail -1 "$T/catch2")" > "$T/tr3" &
+t3=$!
+wait $t1 $t2 $t3
+like "$(cat "$T/tr1")" "^[0-3]\.[0-9] 421" \
+    "silent after the greeting: closed by sink_timeout_greeting (2 s)"
+like "$(cat "$T/tr2")" "^[0-3]\.[0-9] 421" \
+    "a command trickled a byte at a time: closed by sink_timeout_command"
+like "$(cat "$T/tr3")" "^[0-4]\.[0-9] 421" \
+    "a message trickled a line at a time: closed by sink_timeout_data (3 s)"
+kill -TERM $ppid
+wait $ppid
+is $? 0 "proberd stops cleanly"
+
+# Caps, with their defaults (256 connections, 8 per address) and
+# timeouts long enough that only the caps close anything.
+conf > "$T/caps.conf"
+"$PROBERD" -c "$T/caps.conf" 2> "$T/proberd2.err" &
+ppid=$!
+pids="$pids $ppid"
+waitfor 5 grep -q ready "$T/proberd2.err"
+run $CLIENT hold $SINK 9 9 127.0.9 0.5
+is "$out" "greeted 8 refused 1 closed 0 open 8 silent 0" \
+    "9 connections from one address: the 9th refused (421)"
+$CLIENT hold $SINK 300 8 127.0.8 6 > "$T/hold" &
+hold=$!
+sleep 1.5
+"$DNSBLCTL" -c "$T/caps.conf" submit 127.0.3.5 >/dev/null 2>&1
+i=0
+while [ $i -lt 20 ] && ! grep -q '127.0.3.5: submit: ' "$T/proberd2.err"; do
+	sleep 0.2; i=$((i + 1))
+done
+like "$(grep '127.0.3.5: submit: ' "$T/proberd2.err")" "submit: listed" \
+    "while 300 idle connections crowd the sink, an open relay is listed"
+wait $hold
+set -- $(cat "$T/hold")
+ok "$([ "$2" -eq 300 ] && [ "$6" -ge 44 ] && [ "$8" -le 256 ]; echo $?)" \
+    "  of the 300 ($(cat "$T/hold")), at most 256 held open"
+kill -TERM $ppid
+wait $ppid
+
+# Out of descriptors: the listener rests instead of spinning.
+(ulimit -n 48 && exec "$PROBERD" -c "$T/caps.conf") 2> "$T/proberd3.err" &
+ppid=$!
+pids="$pids $ppid"
+waitfor 5 grep -q ready "$T/proberd3.err"
+$CLIENT hold $SINK 80 8 127.0.10 4 > "$T/hold3" &
+hold=$!
+sleep 1.5
+c0=$(cputicks $ppid)
+sleep 2
+c1=$(cputicks $ppid)
+ok "$([ $((c1 - c0)) -le 40 ]; echo $?)" \
+    "EMFILE: proberd rests (CPU $((c1 - c0)) ticks in 2 s, not spinning)"
+like "$(cat "$T/proberd3.err")" "not accepting for a second" "  and says so"
+wait $hold
+like "$(cat "$T/hold3")" "silent [1-9]" "  (some connections were not taken)"
+"$DNSBLCTL" -c "$T/caps.conf" submit 127.0.3.6 >/dev/null 2>&1
+i=0
+while [ $i -lt 40 ] && ! grep -q '127.0.3.6: submit: ' "$T/proberd3.err"; do
+	sleep 0.2; i=$((i + 1))
+done
+like "$(grep '127.0.3.6: submit: ' "$T/proberd3.err")" "submit: listed" \
+    "  once they are gone, the sink takes deliveries again: listed"
 kill -TERM $ppid
 wait $ppid
 is $? 0 "proberd stops cleanly"
