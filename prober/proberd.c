@@ -34,15 +34,18 @@
  * The sink holds at most sink_max_connections, sink_max_per_address from
  * one address; when full, the least recently active connection without
  * a valid recipient makes room, so idle connections cannot keep a
- * relay's delivery out.  Each stage has a deadline that a trickle does
- * not extend (the first command, each command, the whole of DATA); out of
- * descriptors, the listener rests a second instead of spinning.
+ * relay's delivery out; at most sink_accept_rate connections are taken a
+ * second, so clients that reconnect as fast as they are closed cost
+ * little.  Each stage has a deadline that a trickle does not extend (the
+ * first command, each command, the whole of DATA); out of descriptors,
+ * the listener rests a second instead of spinning.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -139,6 +142,8 @@ struct proberd {
 	struct sinkconns	 sinkconns;
 	int			 nsink;
 	struct event		*sinkpause;
+	int64_t			 sink_rate, accept_second;
+	int			 accepts;
 	struct recents		 recents;
 	int			 nrecent;
 	int64_t			 unsolicited_minute;
@@ -212,6 +217,8 @@ load_sink_config(struct proberd *d)
 	    "egress_scope6", 48, 16, 128, &d->egress_scope6) == -1 ||
 	    config_int(c, "prober", "sink_max_connections", 256, 1, 100000,
 	    &d->sink_max) == -1 || config_int(c, "prober",
+	    "sink_accept_rate", 256, 1, 1000000, &d->sink_rate) == -1 ||
+	    config_int(c, "prober",
 	    "sink_max_per_address", 8, 1, 100000, &d->sink_per_addr) == -1 ||
 	    config_duration(c, "prober", "sink_timeout_greeting", 60,
 	    &d->t_sink_greeting) == -1 || config_duration(c, "prober",
@@ -236,7 +243,7 @@ load_config(struct proberd *d)
 	    "timeout_connect", "timeout_greeting", "timeout_command",
 	    "confirm_window", "retest_interval", "listing_ttl", "secret_file",
 	    "info_url", "max_attempts", "egress_scope", "egress_scope6",
-	    "sink_max_connections", "sink_max_per_address",
+	    "sink_max_connections", "sink_max_per_address", "sink_accept_rate",
 	    "sink_timeout_greeting", "sink_timeout_command",
 	    "sink_timeout_data", NULL };
 	struct config	*c = d->cfg;
@@ -1061,7 +1068,12 @@ sink_event(struct bufferevent *bev, short what, void *arg)
 	sink_close(arg);
 }
 
-/* The listener rests a second when out of descriptors, not spinning. */
+/*
+ * The listener rests: a second when out of descriptors, not spinning;
+ * to the end of the second after sink_accept_rate connections in it.
+ * Meanwhile new connections wait in the kernel's queue (and beyond it
+ * their SYNs are retried), which costs the loop nothing.
+ */
 static void
 on_sink_resume(evutil_socket_t fd, short what, void *arg)
 {
@@ -1073,16 +1085,39 @@ on_sink_resume(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
+sink_rest(struct proberd *d, const struct timeval *tv)
+{
+	if (d->sinkpause == NULL && (d->sinkpause = evtimer_new(d->base,
+	    on_sink_resume, d)) == NULL)
+		return;
+	event_del(d->sinkev);
+	evtimer_add(d->sinkpause, tv);
+}
+
+static void
 sink_pause(struct proberd *d)
 {
 	struct timeval	second = { 1, 0 };
 
 	log_warn("sink: accept (not accepting for a second)");
-	if (d->sinkpause == NULL && (d->sinkpause = evtimer_new(d->base,
-	    on_sink_resume, d)) == NULL)
+	sink_rest(d, &second);
+}
+
+/* Counts an accepted connection against sink_accept_rate. */
+static void
+sink_count_accept(struct proberd *d)
+{
+	struct timeval	now, rest = { 0, 0 };
+
+	gettimeofday(&now, NULL);
+	if (now.tv_sec != d->accept_second) {
+		d->accept_second = now.tv_sec;
+		d->accepts = 0;
+	}
+	if (++d->accepts < d->sink_rate)
 		return;
-	event_del(d->sinkev);
-	evtimer_add(d->sinkpause, &second);
+	rest.tv_usec = 1000000 - now.tv_usec;
+	sink_rest(d, &rest);
 }
 
 /* Refuses a connection without keeping it. */
@@ -1210,6 +1245,7 @@ sink_accept(evutil_socket_t lfd, short what, void *arg)
 			sink_pause(d);
 		return;
 	}
+	sink_count_accept(d);
 	sink_peer(&ss, &peer);
 	if (sink_peer_full(d, &peer)) {
 		sink_refuse(fd, "421 4.7.0 too many connections from your "
