@@ -41,7 +41,8 @@ TEST_DEPS = perl bc util-linux lmdb-utils dnsutils knot-dnsutils clang \
 BENCH_DEPS = dnsperf rbldnsd nmap
 
 .SECONDARY:
-.PHONY: all deps run test unit integration bench bench-dns bench-prober fuzz clean asan \
+.PHONY: all deps run test unit integration bench bench-dns bench-prober \
+	bench-hostile-sink fuzz clean asan \
 	format
 
 all: $(PROGS) $(UNIT_REL)
@@ -131,6 +132,11 @@ bench-dns: deps all build/rel/tests/bench/store_bench \
 # proberd and nmap against 2,000 fake SMTP hosts (tests/bench/prober.sh).
 bench-prober: deps all
 	sh tests/bench/prober.sh
+
+# proberd's CPU and memory while 2,000 idle and trickling connections
+# flood its sink, against a baseline (tests/bench/hostile_sink.sh).
+bench-hostile-sink: deps all
+	sh tests/bench/hostile_sink.sh
 
 build/rel/tests/bench/null_responder: tests/bench/null_responder.c
 	@mkdir -p $(@D)
