@@ -217,9 +217,9 @@ load_sink_config(struct proberd *d)
 	    "egress_scope6", 48, 16, 128, &d->egress_scope6) == -1 ||
 	    config_int(c, "prober", "sink_max_connections", 256, 1, 100000,
 	    &d->sink_max) == -1 || config_int(c, "prober",
-	    "sink_accept_rate", 256, 1, 1000000, &d->sink_rate) == -1 ||
-	    config_int(c, "prober",
 	    "sink_max_per_address", 8, 1, 100000, &d->sink_per_addr) == -1 ||
+	    config_int(c, "prober", "sink_accept_rate", 256, 1, 1000000,
+	    &d->sink_rate) == -1 ||
 	    config_duration(c, "prober", "sink_timeout_greeting", 60,
 	    &d->t_sink_greeting) == -1 || config_duration(c, "prober",
 	    "sink_timeout_command", 120, &d->t_sink_command) == -1 ||
