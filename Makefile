@@ -42,7 +42,8 @@ BENCH_DEPS = dnsperf rbldnsd nmap
 
 .SECONDARY:
 .PHONY: all deps run test unit integration bench bench-dns bench-prober \
-	bench-hostile fuzz clean asan format
+	bench-hostile bench-hostile-dns bench-hostile-sink fuzz clean asan \
+	format
 
 all: $(PROGS) $(UNIT_REL)
 
@@ -132,12 +133,22 @@ bench-dns: deps all build/rel/tests/bench/store_bench \
 bench-prober: deps all
 	sh tests/bench/prober.sh
 
-# dnsbld's TCP under 2,000 hostile connections (idle, trickling,
-# pipelining without reading, half-closed) with honest UDP and TCP queries
-# measured before, during and after (tests/bench/hostile.sh; HOSTILE_*
-# variables set durations and sizes).  Not part of `make test`.
+# The hostile-load benchmarks, side by side with no attack; not part of
+# `make test`.  dnsbld's TCP under 2,000 hostile connections (idle,
+# trickling, pipelining without reading, half-closed) with honest UDP and
+# TCP queries measured before, during and after (tests/bench/hostile.sh;
+# HOSTILE_* variables set durations and sizes); proberd's CPU and memory
+# while 2,000 idle and trickling connections flood its sink
+# (tests/bench/hostile_sink.sh).
 bench-hostile: deps all
+	sh tests/bench/hostile.sh; dns=$$?; sh tests/bench/hostile_sink.sh; \
+	    sink=$$?; [ $$dns = 0 ] && [ $$sink = 0 ]
+
+bench-hostile-dns: deps all
 	sh tests/bench/hostile.sh
+
+bench-hostile-sink: deps all
+	sh tests/bench/hostile_sink.sh
 
 build/rel/tests/bench/null_responder: tests/bench/null_responder.c
 	@mkdir -p $(@D)

@@ -14,12 +14,38 @@
  * the store in one transaction with its evidence and audit entry; a
  * listed address is retested every retest_interval and expires when not
  * reconfirmed within listing_ttl.
+ *
+ * What a delivery means.  A cookie names its address and its probe (the
+ * probe's start time).  It lists only while that probe waits for it:
+ * running, or ended -- whatever its outcome, as relays queue -- less than
+ * confirm_window ago.  Ended probes are remembered in memory (struct
+ * recent) for confirm_window, with whether one of their cookies listed
+ * already and which attempts were delivered, so each probe confirms once:
+ * another copy from the same relay is noted, while a replay (an attempt
+ * delivered before) or a cookie no probe waits for (an older probe, or
+ * one from before a restart: the memory is not kept, which errs toward
+ * listing nothing) lists nothing and is audited under the address its
+ * cookie names.  The delivering address, when not the probed one, is
+ * listed as multi-hop egress only within egress_scope of the probed
+ * address (/24 and /48 by default: plausibly the relay's own outbound
+ * path), not excluded and not special-use; else the evidence says why it
+ * was not (a cookie mailed on through some big provider's smarthost).
+ *
+ * The sink holds at most sink_max_connections, sink_max_per_address from
+ * one address; when full, the least recently active connection without
+ * a valid recipient makes room, so idle connections cannot keep a
+ * relay's delivery out; at most sink_accept_rate connections are taken a
+ * second, so clients that reconnect as fast as they are closed cost
+ * little.  Each stage has a deadline that a trickle does not extend (the
+ * first command, each command, the whole of DATA); out of descriptors,
+ * the listener rests a second instead of spinning.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -52,6 +78,7 @@ static const char *outcome_names[] = { "listed", "clean", "suspect",
 struct active {
 	struct proberd		*d;
 	struct store_probe	 q;
+	uint32_t		 born;		/* the time in its cookies */
 	struct probe		*pr;
 	struct probe_summary	 sum;
 	struct event		*timer;		/* deferred end of probing */
@@ -61,12 +88,30 @@ struct active {
 };
 TAILQ_HEAD(actives, active);
 
+/*
+ * A probe that ended, remembered for confirm_window: its cookies may still
+ * arrive (relays queue), once.
+ */
+struct recent {
+	struct store_probe	 q;
+	struct probe_summary	 sum;
+	uint32_t		 born;
+	int64_t			 ended;
+	int			 confirmed;	/* a cookie of it listed */
+	uint64_t		 delivered;	/* attempts seen, as bits */
+	TAILQ_ENTRY(recent)	 entry;
+};
+TAILQ_HEAD(recents, recent);
+
 struct sinkconn {
 	struct proberd		*d;
 	struct bufferevent	*bev;
+	struct event		*timer;		/* the stage's deadline */
 	struct addr		 peer;
-	struct sink_session	 s;
+	struct sink_session	*s;
+	TAILQ_ENTRY(sinkconn)	 entry;		/* least recently active first */
 };
+TAILQ_HEAD(sinkconns, sinkconn);
 
 struct proberd {
 	struct config		*cfg;
@@ -90,6 +135,19 @@ struct proberd {
 	int			 sinkfd;
 	int			 stopping;
 	struct event		*sinkev, *tick, *soon, *expiry;
+	/* The sink's limits and what waits for its deliveries. */
+	int64_t			 egress_scope, egress_scope6;
+	int64_t			 sink_max, sink_per_addr;
+	int64_t			 t_sink_greeting, t_sink_command, t_sink_data;
+	struct sinkconns	 sinkconns;
+	int			 nsink;
+	struct event		*sinkpause;
+	int64_t			 sink_rate, accept_second;
+	int			 accepts;
+	struct recents		 recents;
+	int			 nrecent;
+	int64_t			 unsolicited_minute;
+	int			 unsolicited_n;
 };
 
 /* What a delivery to the sink proves. */
@@ -98,6 +156,9 @@ struct proof {
 	size_t			 len;
 	const struct addr	*peer;		/* who delivered it */
 	int			 form;		/* the battery form it carries */
+	int			 egress;	/* 1: list peer as egress */
+	const char		*not_egress;	/* else why not (NULL: peer
+						   is the probed address) */
 };
 
 static void	finish(struct active *, int, const struct proof *);
@@ -145,6 +206,35 @@ load_secret(struct proberd *d, const char *path)
 	return 0;
 }
 
+/* The sink's limits and the scope of multi-hop egress. */
+static int
+load_sink_config(struct proberd *d)
+{
+	struct config	*c = d->cfg;
+
+	if (config_int(c, "prober", "egress_scope", 24, 8, 32,
+	    &d->egress_scope) == -1 || config_int(c, "prober",
+	    "egress_scope6", 48, 16, 128, &d->egress_scope6) == -1 ||
+	    config_int(c, "prober", "sink_max_connections", 256, 1, 100000,
+	    &d->sink_max) == -1 || config_int(c, "prober",
+	    "sink_max_per_address", 8, 1, 100000, &d->sink_per_addr) == -1 ||
+	    config_int(c, "prober", "sink_accept_rate", 256, 1, 1000000,
+	    &d->sink_rate) == -1 ||
+	    config_duration(c, "prober", "sink_timeout_greeting", 60,
+	    &d->t_sink_greeting) == -1 || config_duration(c, "prober",
+	    "sink_timeout_command", 120, &d->t_sink_command) == -1 ||
+	    config_duration(c, "prober", "sink_timeout_data", 300,
+	    &d->t_sink_data) == -1)
+		return -1;
+	if (d->t_sink_greeting < 1 || d->t_sink_command < 1 ||
+	    d->t_sink_data < 1) {
+		log_warnx("%s: [prober] sink timeouts must be at least 1 s",
+		    config_name(c));
+		return -1;
+	}
+	return 0;
+}
+
 static int
 load_config(struct proberd *d)
 {
@@ -152,7 +242,10 @@ load_config(struct proberd *d)
 	    "smtp_port", "allow", "concurrency", "per_net_concurrency",
 	    "timeout_connect", "timeout_greeting", "timeout_command",
 	    "confirm_window", "retest_interval", "listing_ttl", "secret_file",
-	    "info_url", "max_attempts", NULL };
+	    "info_url", "max_attempts", "egress_scope", "egress_scope6",
+	    "sink_max_connections", "sink_max_per_address", "sink_accept_rate",
+	    "sink_timeout_greeting", "sink_timeout_command",
+	    "sink_timeout_data", NULL };
 	struct config	*c = d->cfg;
 	const char	*err, *bad;
 
@@ -187,6 +280,8 @@ load_config(struct proberd *d)
 	    "listing_ttl", 90 * 86400, &d->listing_ttl) == -1 ||
 	    config_int(c, "prober", "max_attempts", 5, 1, 100,
 	    &d->max_attempts) == -1)
+		return -1;
+	if (load_sink_config(d) == -1)
 		return -1;
 	d->sinkconf.domain = d->domain;
 	d->sinkconf.key = d->key;
@@ -255,6 +350,9 @@ record(struct proberd *d, const struct store_probe *q, const struct addr *a,
 		if (peer)
 			fprintf(fp, "delivered to the sink by %s\n",
 			    addr_format(peer, pbuf));
+		if (pf && pf->not_egress)
+			fprintf(fp, "delivered via %s, %s, not listed\n",
+			    addr_format(peer, pbuf), pf->not_egress);
 		if (pr) {
 			fprintf(fp, "\n== SMTP transcript\n");
 			probe_write_transcript(pr, fp);
@@ -271,10 +369,9 @@ record(struct proberd *d, const struct store_probe *q, const struct addr *a,
 		if (list_addr(t, a, STORE_KIND_RELAY, 0x7f000002u, ev, now,
 		    d->listing_ttl, "") == -1)
 			goto err;
-		if (peer && (peer->family != a->family || memcmp(peer->bytes,
-		    a->bytes, addr_len(a)) != 0) && list_addr(t, peer,
-		    STORE_KIND_EGRESS, 0x7f000003u, ev, now, d->listing_ttl,
-		    "") == -1)
+		/* Multi-hop egress: only where judge_egress() says so. */
+		if (pf && pf->egress && list_addr(t, peer, STORE_KIND_EGRESS,
+		    0x7f000003u, ev, now, d->listing_ttl, "") == -1)
 			goto err;
 		memset(&next, 0, sizeof(next));
 		next.addr = *a;
@@ -308,8 +405,11 @@ record(struct proberd *d, const struct store_probe *q, const struct addr *a,
 	/* Why: the form that relayed, or how an inconclusive probe ended. */
 	why[0] = '\0';
 	if (pf)
-		snprintf(why, sizeof(why), "form %s delivered by %s; ",
-		    battery_form_name(pf->form), addr_format(peer, pbuf));
+		snprintf(why, sizeof(why), "form %s delivered by %s%s%s%s; ",
+		    battery_form_name(pf->form), addr_format(peer, pbuf),
+		    pf->not_egress ? " (" : "",
+		    pf->not_egress ? pf->not_egress : "",
+		    pf->not_egress ? ", not listed)" : "");
 	else if (outcome == O_INCONCLUSIVE && sum && sum->last_end !=
 	    SMTP_END_OK)
 		snprintf(why, sizeof(why), "%s; ", smtp_end_name(sum->last_end));
@@ -361,6 +461,8 @@ active_free(struct active *ac)
 	free(ac);
 }
 
+static void	remember(struct active *, int, const struct proof *);
+
 static void
 finish(struct active *ac, int outcome, const struct proof *pf)
 {
@@ -368,6 +470,7 @@ finish(struct active *ac, int outcome, const struct proof *pf)
 		probe_summary(ac->pr, &ac->sum);
 	record(ac->d, &ac->q, &ac->q.addr, outcome, &ac->sum,
 	    ac->pr, pf);
+	remember(ac, outcome, pf);
 	active_free(ac);
 }
 
@@ -470,6 +573,7 @@ start_probe(struct proberd *d, const struct store_probe *q)
 	snprintf(p.info_url, sizeof(p.info_url), "%s", d->info_url);
 	p.battery.target = q->addr;
 	p.battery.now = time(NULL);
+	ac->born = (uint32_t)p.battery.now;
 	p.battery.key = d->key;
 	p.battery.keylen = sizeof(d->key);
 	TAILQ_INSERT_TAIL(&d->actives, ac, entry);
@@ -662,73 +766,285 @@ on_expiry(evutil_socket_t fd, short what, void *arg)
 		log_info("%d listings expired", ex.n);
 }
 
+/* --- What waits for a delivery ------------------------------------------ */
+
+#define RECENT_MAX		65536	/* ended probes remembered, at most */
+#define UNSOLICITED_PER_MINUTE	60	/* audited; more are only counted */
+
+/* The bit of an attempt in struct recent's delivered. */
+static uint64_t
+attempt_bit(int attempt)
+{
+	return 1ULL << (attempt >= 0 && attempt < 63 ? attempt : 63);
+}
+
+/* Drops ended probes whose confirm_window has passed. */
+static void
+forget_old(struct proberd *d, int64_t now)
+{
+	struct recent	*r;
+
+	while ((r = TAILQ_FIRST(&d->recents)) != NULL &&
+	    (r->ended + d->confirm_window < now || d->nrecent > RECENT_MAX)) {
+		TAILQ_REMOVE(&d->recents, r, entry);
+		d->nrecent--;
+		free(r);
+	}
+}
+
+/*
+ * Remembers an ending probe for confirm_window, whatever its outcome:
+ * a cookie of it that arrives by then still lists (once).  Out of memory,
+ * it is forgotten: its late cookies then list nothing, which errs the
+ * safe way.
+ */
+static void
+remember(struct active *ac, int outcome, const struct proof *pf)
+{
+	struct proberd	*d = ac->d;
+	struct recent	*r;
+	int64_t		 now = time(NULL);
+
+	forget_old(d, now);
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return;
+	r->q = ac->q;
+	r->sum = ac->sum;
+	r->born = ac->born;
+	r->ended = now;
+	r->confirmed = outcome == O_LISTED;
+	if (pf != NULL)
+		r->delivered = attempt_bit(pf->form);
+	TAILQ_INSERT_TAIL(&d->recents, r, entry);
+	d->nrecent++;
+}
+
+static struct recent *
+find_recent(struct proberd *d, const struct cookie *c, int64_t now)
+{
+	struct recent	*r;
+
+	forget_old(d, now);
+	TAILQ_FOREACH(r, &d->recents, entry)
+		if (r->born == c->time && r->q.addr.family == c->addr.family &&
+		    memcmp(r->q.addr.bytes, c->addr.bytes,
+		    addr_len(&c->addr)) == 0)
+			return r;
+	return NULL;
+}
+
+/* The running probe whose cookie c is (same address, same start). */
+static struct active *
+find_waiting(struct proberd *d, const struct cookie *c)
+{
+	struct active	*ac = find_active(d, &c->addr);
+
+	return ac != NULL && ac->born == c->time ? ac : NULL;
+}
+
+/*
+ * Whether the peer that delivered a cookie of probed is its multi-hop
+ * egress, to be listed: plausibly the relay's own outbound path (within
+ * egress_scope of it), not excluded, not special-use.  A smarthost
+ * elsewhere that a cookie was mailed through is not.
+ */
+static void
+judge_egress(struct proberd *d, const struct addr *probed, struct proof *pf)
+{
+	struct addr		x = *probed, y = *pf->peer;
+	struct store_hit	hit;
+	int			r;
+
+	pf->egress = 0;
+	pf->not_egress = NULL;
+	if (y.family == x.family && memcmp(y.bytes, x.bytes,
+	    addr_len(&x)) == 0)
+		return;
+	x.plen = y.plen = (uint8_t)(x.family == ADDR_V4 ? d->egress_scope :
+	    d->egress_scope6);
+	addr_mask(&x);
+	addr_mask(&y);
+	if (y.family != x.family || memcmp(x.bytes, y.bytes,
+	    sizeof(x.bytes)) != 0)
+		pf->not_egress = "outside egress_scope";
+	else if (probe_refusal(pf->peer, &d->allow) != NULL)
+		pf->not_egress = "special-use";
+	else if ((r = store_lookup(d->rd, pf->peer, &hit)) == -1)
+		pf->not_egress = "exclusions unreadable";
+	else if (r == 0 && hit.excluded)
+		pf->not_egress = "excluded";
+	pf->egress = pf->not_egress == NULL;
+}
+
+/*
+ * A delivery that lists nothing goes to the audit trail of the address
+ * its cookie names, at most UNSOLICITED_PER_MINUTE a minute: a flood of
+ * replays must not become a flood of commits.
+ */
+static void
+unsolicited(struct proberd *d, const struct cookie *c,
+    const struct addr *peer, const char *what)
+{
+	struct store_txn	*t;
+	char			 abuf[ADDR_STRLEN], pbuf[ADDR_STRLEN];
+	char			 text[STORE_TEXT_MAX], when[32];
+	int64_t			 now = time(NULL);
+	time_t			 made = (time_t)c->time;
+	struct tm		 tm;
+
+	if (now / 60 != d->unsolicited_minute) {
+		if (d->unsolicited_n > UNSOLICITED_PER_MINUTE)
+			log_warnx("sink: %d more deliveries listed nothing, "
+			    "not audited", d->unsolicited_n -
+			    UNSOLICITED_PER_MINUTE);
+		d->unsolicited_minute = now / 60;
+		d->unsolicited_n = 0;
+	}
+	if (++d->unsolicited_n > UNSOLICITED_PER_MINUTE)
+		return;
+	gmtime_r(&made, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(text, sizeof(text), "delivery by %s not listed: %s (cookie "
+	    "of attempt %u, made %s)", addr_format(peer, pbuf), what,
+	    (unsigned)c->attempt, when);
+	if ((t = store_begin(d->st, "proberd")) == NULL)
+		return;
+	if (store_audit_add(t, STORE_AUDIT_PROBE, &c->addr, 0, text) == -1) {
+		store_abort(t);
+		return;
+	}
+	if (store_commit(t) == 0)
+		log_info("%s: %s", addr_format(&c->addr, abuf), text);
+}
+
+static int
+same_cookie(const struct cookie *a, const struct cookie *b)
+{
+	return a->time == b->time && a->attempt == b->attempt &&
+	    a->addr.family == b->addr.family && memcmp(a->addr.bytes,
+	    b->addr.bytes, addr_len(&a->addr)) == 0;
+}
+
+/*
+ * A message arrived at the sink.  Each cookie lists its address only
+ * while its probe waits for it (running, or ended within confirm_window)
+ * and only once; a later copy from the same relay is noted, a replay or
+ * a cookie no probe waits for is audited, and neither lists anything.
+ */
+static void
+sink_delivered(struct proberd *d, const struct sinkconn *sc,
+    const struct sink_delivery *dl)
+{
+	int64_t	now = time(NULL);
+
+	for (int i = 0, j; i < dl->ncookies; i++) {
+		const struct cookie *c = &dl->cookies[i];
+		struct proof pf = { dl->message, dl->len, &sc->peer,
+		    c->attempt, 0, NULL };
+		struct active *ac;
+		struct recent *r;
+		char abuf[ADDR_STRLEN];
+
+		for (j = 0; j < i && !same_cookie(&dl->cookies[j], c); j++)
+			;
+		if (j < i)
+			continue;	/* the same recipient twice */
+		if ((ac = find_waiting(d, c)) != NULL) {
+			judge_egress(d, &ac->q.addr, &pf);
+			finish(ac, O_LISTED, &pf);
+		} else if ((r = find_recent(d, c, now)) != NULL &&
+		    !r->confirmed) {
+			judge_egress(d, &r->q.addr, &pf);
+			record(d, &r->q, &r->q.addr, O_LISTED, &r->sum, NULL,
+			    &pf);
+			r->confirmed = 1;
+			r->delivered |= attempt_bit(c->attempt);
+		} else if (r != NULL && !(r->delivered &
+		    attempt_bit(c->attempt))) {
+			r->delivered |= attempt_bit(c->attempt);
+			log_debug("%s: another copy (attempt %u), already "
+			    "confirmed", addr_format(&c->addr, abuf),
+			    (unsigned)c->attempt);
+		} else
+			unsolicited(d, c, &sc->peer, r != NULL ?
+			    "replay of a cookie that already confirmed" :
+			    "no probe waits for this cookie");
+	}
+}
+
 /* --- The sink ---------------------------------------------------------- */
 
 static void
 sink_close(struct sinkconn *sc)
 {
+	struct proberd	*d = sc->d;
+
+	TAILQ_REMOVE(&d->sinkconns, sc, entry);
+	d->nsink--;
+	event_free(sc->timer);
 	bufferevent_free(sc->bev);
+	sink_session_free(sc->s);
 	free(sc);
 }
 
-/*
- * Whether a is listed and confirmed since t: the other copies of a
- * battery that a relay delivers after the first prove nothing new.
- */
-static int
-confirmed_since(struct proberd *d, const struct addr *a, uint32_t t)
+/* Says a last line if the socket takes it at once, and closes. */
+static void
+sink_drop(struct sinkconn *sc, const char *line)
 {
-	struct store_hit	hit;
-	struct store_listing	l;
-
-	return store_lookup(d->rd, a, &hit) == 1 && hit.prefix.plen ==
-	    a->plen && store_record(d->rd, hit.record, &l) == 1 &&
-	    l.last_confirmed >= (int64_t)t;
+	(void)send(bufferevent_getfd(sc->bev), line, strlen(line),
+	    MSG_DONTWAIT | MSG_NOSIGNAL);
+	sink_close(sc);
 }
 
 static void
-sink_delivered(struct proberd *d, const struct sinkconn *sc,
-    const struct sink_delivery *dl)
+sink_arm(struct sinkconn *sc, int64_t seconds)
 {
-	for (int i = 0; i < dl->ncookies; i++) {
-		const struct addr *a = &dl->cookies[i].addr;
-		struct active *ac = find_active(d, a);
-		/* One proof is enough; later copies add nothing. */
-		for (int j = 0; j < i; j++)
-			if (memcmp(&dl->cookies[j].addr, a, sizeof(*a)) == 0)
-				a = NULL;
-		if (a == NULL)
-			continue;
-		struct proof pf = { dl->message, dl->len, &sc->peer,
-		    dl->cookies[i].attempt };
-		if (ac != NULL)
-			finish(ac, O_LISTED, &pf);
-		else if (!confirmed_since(d, a, dl->cookies[i].time))
-			record(d, NULL, a, O_LISTED, NULL, NULL, &pf);
-	}
+	struct timeval	tv = { seconds, 0 };
+
+	evtimer_add(sc->timer, &tv);
+}
+
+/* A stage took too long: the greeting, a command, or the whole DATA. */
+static void
+on_sink_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	sink_drop(arg, "421 4.4.2 timeout, closing\r\n");
 }
 
 static void
 sink_read(struct bufferevent *bev, void *arg)
 {
 	struct sinkconn		*sc = arg;
+	struct proberd		*d = sc->d;
 	struct evbuffer		*in = bufferevent_get_input(bev);
 	struct sink_action	 a;
 	char			*line;
 	size_t			 len;
+	int			 was;
 
 	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF)) != NULL) {
-		sink_session_line(&sc->s, line, len, time(NULL), &a);
+		was = sink_session_state(sc->s);
+		sink_session_line(sc->s, line, len, time(NULL), &a);
 		free(line);
 		if (a.reply)
 			bufferevent_write(bev, a.reply, a.len);
 		if (a.delivered)
-			sink_delivered(sc->d, sc, &a.delivery);
+			sink_delivered(d, sc, &a.delivery);
 		if (a.close) {
 			bufferevent_disable(bev, EV_READ);
 			bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
 			return;
 		}
+		/* Each command has its time; DATA has one for all of it. */
+		if (sink_session_state(sc->s) == SINK_CMD)
+			sink_arm(sc, d->t_sink_command);
+		else if (was != SINK_DATA)
+			sink_arm(sc, d->t_sink_data);
+		/* The most recently active are the last to go. */
+		TAILQ_REMOVE(&d->sinkconns, sc, entry);
+		TAILQ_INSERT_TAIL(&d->sinkconns, sc, entry);
 	}
 	if (evbuffer_get_length(in) > SINK_LINE_MAX * 2)
 		sink_close(sc);
@@ -739,7 +1055,7 @@ sink_written(struct bufferevent *bev, void *arg)
 {
 	struct sinkconn *sc = arg;
 
-	if (sc->s.state == SINK_CLOSED &&
+	if (sink_session_state(sc->s) == SINK_CLOSED &&
 	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 		sink_close(sc);
 }
@@ -752,45 +1068,195 @@ sink_event(struct bufferevent *bev, short what, void *arg)
 	sink_close(arg);
 }
 
+/*
+ * The listener rests: a second when out of descriptors, not spinning;
+ * to the end of the second after sink_accept_rate connections in it.
+ * Meanwhile new connections wait in the kernel's queue (and beyond it
+ * their SYNs are retried), which costs the loop nothing.
+ */
+static void
+on_sink_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct proberd	*d = arg;
+
+	(void)fd;
+	(void)what;
+	event_add(d->sinkev, NULL);
+}
+
+static void
+sink_rest(struct proberd *d, const struct timeval *tv)
+{
+	if (d->sinkpause == NULL && (d->sinkpause = evtimer_new(d->base,
+	    on_sink_resume, d)) == NULL)
+		return;
+	event_del(d->sinkev);
+	evtimer_add(d->sinkpause, tv);
+}
+
+static void
+sink_pause(struct proberd *d)
+{
+	struct timeval	second = { 1, 0 };
+
+	log_warn("sink: accept (not accepting for a second)");
+	sink_rest(d, &second);
+}
+
+/* Counts an accepted connection against sink_accept_rate. */
+static void
+sink_count_accept(struct proberd *d)
+{
+	struct timeval	now, rest = { 0, 0 };
+
+	gettimeofday(&now, NULL);
+	if (now.tv_sec != d->accept_second) {
+		d->accept_second = now.tv_sec;
+		d->accepts = 0;
+	}
+	if (++d->accepts < d->sink_rate)
+		return;
+	rest.tv_usec = 1000000 - now.tv_usec;
+	sink_rest(d, &rest);
+}
+
+/* Refuses a connection without keeping it. */
+static void
+sink_refuse(int fd, const char *line)
+{
+	(void)send(fd, line, strlen(line), MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(fd);
+}
+
+/* An IPv4-mapped IPv6 peer (a dual-stack socket) is its IPv4 address. */
+static void
+sink_peer(const struct sockaddr_storage *ss, struct addr *a)
+{
+	const struct in6_addr	*in6;
+
+	memset(a, 0, sizeof(*a));
+	if (ss->ss_family == AF_INET) {
+		a->family = ADDR_V4;
+		a->plen = 32;
+		memcpy(a->bytes, &((const struct sockaddr_in *)ss)->sin_addr,
+		    4);
+		return;
+	}
+	in6 = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+	if (IN6_IS_ADDR_V4MAPPED(in6)) {
+		a->family = ADDR_V4;
+		a->plen = 32;
+		memcpy(a->bytes, in6->s6_addr + 12, 4);
+	} else {
+		a->family = ADDR_V6;
+		a->plen = 128;
+		memcpy(a->bytes, in6->s6_addr, 16);
+	}
+}
+
+/* Whether peer holds sink_max_per_address connections already. */
+static int
+sink_peer_full(struct proberd *d, const struct addr *peer)
+{
+	struct sinkconn	*sc;
+	int64_t		 n = 0;
+
+	TAILQ_FOREACH(sc, &d->sinkconns, entry)
+		if (sc->peer.family == peer->family && memcmp(sc->peer.bytes,
+		    peer->bytes, addr_len(peer)) == 0 && ++n >=
+		    d->sink_per_addr)
+			return 1;
+	return 0;
+}
+
+/*
+ * At sink_max_connections, the least recently active connection that
+ * proves nothing yet (no valid recipient, not in DATA) makes room: idle
+ * connections cannot keep a relay's delivery out.  Returns 1 if one
+ * went, 0 if every one is busy.
+ */
+static int
+sink_evict(struct proberd *d)
+{
+	struct sinkconn	*sc;
+
+	TAILQ_FOREACH(sc, &d->sinkconns, entry)
+		if (!sink_session_busy(sc->s)) {
+			sink_drop(sc, "421 4.7.0 too many connections, "
+			    "closing\r\n");
+			return 1;
+		}
+	return 0;
+}
+
+static struct sinkconn *
+sink_conn_new(struct proberd *d, int fd, const struct addr *peer)
+{
+	struct sinkconn		*sc;
+	struct sink_action	 a;
+	struct timeval		 wtv = { d->t_sink_command, 0 };
+
+	if ((sc = calloc(1, sizeof(*sc))) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	if ((sc->bev = bufferevent_socket_new(d->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		close(fd);
+		free(sc);
+		return NULL;
+	}
+	if ((sc->timer = evtimer_new(d->base, on_sink_timeout, sc)) == NULL ||
+	    (sc->s = sink_session_new(&d->sinkconf, time(NULL), &a)) ==
+	    NULL) {
+		if (sc->timer)
+			event_free(sc->timer);
+		bufferevent_free(sc->bev);
+		free(sc);
+		return NULL;
+	}
+	sc->d = d;
+	sc->peer = *peer;
+	TAILQ_INSERT_TAIL(&d->sinkconns, sc, entry);
+	d->nsink++;
+	bufferevent_setcb(sc->bev, sink_read, sink_written, sink_event, sc);
+	/* Reads are timed per stage by sc->timer; a trickle does not count. */
+	bufferevent_set_timeouts(sc->bev, NULL, &wtv);
+	bufferevent_enable(sc->bev, EV_READ);
+	bufferevent_write(sc->bev, a.reply, a.len);
+	sink_arm(sc, d->t_sink_greeting);
+	return sc;
+}
+
 static void
 sink_accept(evutil_socket_t lfd, short what, void *arg)
 {
 	struct proberd		*d = arg;
 	struct sockaddr_storage	 ss;
 	socklen_t		 len = sizeof(ss);
-	struct sinkconn		*sc;
-	struct sink_action	 a;
-	struct timeval		 tv = { 300, 0 };
+	struct addr		 peer;
 	int			 fd;
 
 	(void)what;
 	if ((fd = accept4(lfd, (struct sockaddr *)&ss, &len,
-	    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1)
-		return;
-	if ((sc = calloc(1, sizeof(*sc))) == NULL ||
-	    (sc->bev = bufferevent_socket_new(d->base, fd,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
-		free(sc);
-		close(fd);
+	    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM)
+			sink_pause(d);
 		return;
 	}
-	sc->d = d;
-	if (ss.ss_family == AF_INET) {
-		sc->peer.family = ADDR_V4;
-		sc->peer.plen = 32;
-		memcpy(sc->peer.bytes, &((struct sockaddr_in *)&ss)->sin_addr,
-		    4);
-	} else {
-		sc->peer.family = ADDR_V6;
-		sc->peer.plen = 128;
-		memcpy(sc->peer.bytes,
-		    &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+	sink_count_accept(d);
+	sink_peer(&ss, &peer);
+	if (sink_peer_full(d, &peer)) {
+		sink_refuse(fd, "421 4.7.0 too many connections from your "
+		    "address\r\n");
+		return;
 	}
-	bufferevent_setcb(sc->bev, sink_read, sink_written, sink_event, sc);
-	bufferevent_set_timeouts(sc->bev, &tv, &tv);
-	bufferevent_enable(sc->bev, EV_READ);
-	sink_session_init(&sc->s, &d->sinkconf, time(NULL), &a);
-	bufferevent_write(sc->bev, a.reply, a.len);
+	if (d->nsink >= d->sink_max && !sink_evict(d)) {
+		sink_refuse(fd, "421 4.7.0 too many connections, try later\r\n");
+		return;
+	}
+	sink_conn_new(d, fd, &peer);
 }
 
 static int
@@ -803,6 +1269,8 @@ open_sink(struct proberd *d)
 	socklen_t		 len;
 	int			 one = 1;
 
+	TAILQ_INIT(&d->sinkconns);
+	TAILQ_INIT(&d->recents);
 	snprintf(host, sizeof(host), "%s", d->sink_listen);
 	if ((colon = strrchr(host, ':')) == NULL)
 		goto bad;

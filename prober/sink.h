@@ -5,9 +5,12 @@
  * local part is a valid, unexpired cookie; everything else is refused, so
  * the sink relays nothing and stores nothing but proofs.  A message that
  * arrives is handed to the caller with the cookies it proves and the
- * message as received; the caller knows which address delivered it.
+ * message as received; the caller knows which address delivered it, and
+ * decides whether any probe waits for those cookies.
  * Like the client, this is logic without sockets: feed it lines, send
- * what it answers.
+ * what it answers.  The session is opaque and small while idle: the
+ * message buffer is allocated in DATA, grown as the message grows (to
+ * SINK_MESSAGE_MAX at most) and freed after the message.
  */
 #ifndef RELAYBL_SINK_H
 #define RELAYBL_SINK_H
@@ -21,6 +24,7 @@
 #define SINK_MESSAGE_MAX	65536
 #define SINK_LINE_MAX		1000
 #define SINK_ERRORS_MAX		10
+#define SINK_COMMANDS_MAX	200	/* commands in one session */
 
 struct sink_conf {
 	const char	*domain;	/* probe_domain */
@@ -29,21 +33,13 @@ struct sink_conf {
 	int64_t		 max_age;	/* how old a cookie may be, seconds */
 };
 
-enum sink_state { SINK_CMD, SINK_DATA, SINK_CLOSED };
+/*
+ * Where a session is, for the caller's timeouts: greeted and waiting for
+ * the first command, between commands, inside DATA, or closed.
+ */
+enum sink_state { SINK_START, SINK_CMD, SINK_DATA, SINK_CLOSED };
 
-struct sink_session {
-	const struct sink_conf	*conf;
-	int			 state;
-	int			 helo;		/* EHLO/HELO seen */
-	int			 mail;		/* MAIL seen */
-	int			 errors;
-	struct cookie		 rcpt[SINK_RCPT_MAX];
-	int			 nrcpt;
-	size_t			 len;
-	int			 too_big;
-	char			 message[SINK_MESSAGE_MAX];
-	char			 reply[256];
-};
+struct sink_session;
 
 /* A message that arrived, with what it proves (valid until next call). */
 struct sink_delivery {
@@ -62,12 +58,36 @@ struct sink_action {
 	struct sink_delivery	 delivery;
 };
 
-/* The greeting to send when a client connects. */
-void	sink_session_init(struct sink_session *, const struct sink_conf *,
+/*
+ * Starts a session for a client that just connected: a fills with the
+ * greeting to send.  conf must outlive the session.  Returns the session
+ * (free it with sink_session_free), or NULL when out of memory.
+ */
+struct sink_session *sink_session_new(const struct sink_conf *,
 	    int64_t now, struct sink_action *);
 
-/* Feeds one line from the client (without CRLF). */
+/* Frees the session and its message buffer; NULL is a no-op. */
+void	sink_session_free(struct sink_session *);
+
+/*
+ * Feeds one line from the client (without CRLF).  The reply and a
+ * delivery in a point into the session and stay valid until the next
+ * call on it (which frees the message of a delivery).
+ */
 void	sink_session_line(struct sink_session *, const char *line, size_t len,
 	    int64_t now, struct sink_action *);
+
+/* The session's enum sink_state. */
+int	sink_session_state(const struct sink_session *);
+
+/*
+ * 1 while a transaction has a valid recipient or is inside DATA: a
+ * session that may be about to prove something.  0 for one that has
+ * proved nothing yet (the caller may close it first under pressure).
+ */
+int	sink_session_busy(const struct sink_session *);
+
+/* Bytes of heap the session holds (the session and its message). */
+size_t	sink_session_size(const struct sink_session *);
 
 #endif
