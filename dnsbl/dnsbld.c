@@ -65,7 +65,7 @@ struct listen_addr {
 #define TCP_OUT_MAX	65536
 #define TCP_OUT_RESUME	16384
 #define TCP_IN_MAX	(4 * (PKT_MAX + 2))
-#define ACCEPT_BATCH	128
+#define ACCEPT_BATCH	64
 #define TCP_SNDBUF	8192 	/* the kernel's share of unsent answers */
 #define TCP_BACKLOG	4096	/* clamped by net.core.somaxconn */
 #define TRIM_INTERVAL	5000	/* ms between returns of memory to the OS */
