@@ -42,7 +42,7 @@ BENCH_DEPS = dnsperf rbldnsd nmap
 
 .SECONDARY:
 .PHONY: all deps run test unit integration bench bench-dns bench-prober fuzz clean asan \
-	format
+	format regress
 
 all: $(PROGS) $(UNIT_REL)
 
@@ -109,7 +109,7 @@ run: deps all
 
 # Unit tests (plain and sanitized), then the integration tests that drive
 # the programs as a user would (plain and sanitized).
-test: deps all asan
+test: deps all asan regress
 	prove --exec '' $(UNIT_REL) $(UNIT_ASAN)
 	prove --exec '' tests/integration/*.t
 	RELAYBL_BIN=build/asan prove --exec '' tests/integration/*.t
@@ -137,6 +137,8 @@ build/rel/tests/bench/null_responder: tests/bench/null_responder.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $<
 
 # libFuzzer harnesses for every parser; FUZZ_SECONDS each (default 60).
+# A crashing input is written to build/fuzz/<harness>-crash-*; once fixed,
+# move it to tests/fuzz/regress/<harness>/ so that make test replays it.
 FUZZ_SECONDS ?= 60
 FUZZERS	 = fuzz_addr fuzz_import fuzz_config fuzz_answer fuzz_smtp_client fuzz_sink
 fuzz: deps
@@ -147,7 +149,26 @@ fuzz: deps
 		    tests/fuzz/$$f.c $(LIB) $(LDLIBS) || exit 1; \
 		mkdir -p build/fuzz/corpus-$$f; \
 		build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) \
-		    build/fuzz/corpus-$$f tests/fuzz/seeds-$$f || exit 1; \
+		    -artifact_prefix=build/fuzz/$$f- \
+		    build/fuzz/corpus-$$f tests/fuzz/seeds-$$f \
+		    $$(ls -d tests/fuzz/regress/$$f 2>/dev/null) || exit 1; \
+	done
+
+# Inputs that once crashed a harness, kept in tests/fuzz/regress/<harness>/
+# and replayed by make test: each harness linked with replay.c (a main()
+# that feeds it files) and built with gcc and the sanitizers, so no clang
+# fuzzer runtime is needed.
+REGRESS	 = $(notdir $(wildcard tests/fuzz/regress/*))
+
+build/asan/tests/fuzz/replay_%: build/asan/tests/fuzz/replay.o \
+	    build/asan/tests/fuzz/%.o $(LIB_ASAN)
+	$(CC) $(CFLAGS) $(ASANFLAGS) -o $@ $^ $(LDLIBS)
+
+regress: $(REGRESS:%=build/asan/tests/fuzz/replay_%)
+	@for f in $(REGRESS); do \
+		echo "# replaying tests/fuzz/regress/$$f through $$f"; \
+		build/asan/tests/fuzz/replay_$$f tests/fuzz/regress/$$f/* || \
+		    exit 1; \
 	done
 
 format:
