@@ -16,6 +16,9 @@ endif
 LDLIBS	 = $(shell pkg-config --libs $(PKGS))
 ASANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	   -fno-omit-frame-pointer -O1
+# The sanitizer build is a test build: the store honours its fault
+# injection variables there (store.h), never in build/rel.
+ASANCPP	 = -DSTORE_FAULTS
 
 # Code shared by the programs (the store is the only part that knows LMDB).
 LIB	 = dnsbl/log.c dnsbl/addr.c dnsbl/store.c dnsbl/config.c \
@@ -73,7 +76,7 @@ build/rel/%.o: %.c
 
 build/asan/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(ASANFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(ASANCPP) $(CFLAGS) $(ASANFLAGS) -MMD -MP -c -o $@ $<
 
 dnsbl/dnsblctl: build/rel/dnsbl/dnsblctl.o build/rel/dnsbl/ctl_probe.o $(LIB_REL)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)

@@ -126,6 +126,7 @@ store_open(const char *dir, int flags, uint64_t map_size)
 	}
 	snprintf(st->dir, sizeof(st->dir), "%s", dir);
 	st->rdonly = (flags & STORE_RDONLY) != 0;
+	store_fault_init(st);
 	if (flags & STORE_CREATE) {
 		if (mkdir(dir, 0775) == -1 && errno != EEXIST) {
 			log_warn("cannot create store directory %s", dir);
@@ -146,12 +147,12 @@ store_open(const char *dir, int flags, uint64_t map_size)
 	    (rc = mdb_env_set_maxreaders(st->env, 1022)) != 0 ||
 	    (rc = mdb_env_set_mapsize(st->env, map_size ? map_size :
 	    (uint64_t)4 << 30)) != 0) {
-		log_warnx("store %s: %s", dir, mdb_strerror(rc));
+		log_warnx("store %s: %s", dir, store_strerror(rc));
 		goto err;
 	}
 	/* Group-writable so dnsbld (another user) can take reader slots. */
 	if ((rc = mdb_env_open(st->env, dir, envflags, 0664)) != 0) {
-		log_warnx("cannot open store %s: %s", dir, mdb_strerror(rc));
+		log_warnx("cannot open store %s: %s", dir, store_strerror(rc));
 		goto err;
 	}
 	mdb_reader_check(st->env, &dead);
@@ -193,7 +194,7 @@ open_tables(struct store *st, int flags)
 
 	if ((rc = mdb_txn_begin(st->env, NULL, st->rdonly ? MDB_RDONLY : 0,
 	    &txn)) != 0) {
-		log_warnx("store %s: %s", st->dir, mdb_strerror(rc));
+		log_warnx("store %s: %s", st->dir, store_strerror(rc));
 		return -1;
 	}
 	for (int i = 0; i < DB_COUNT; i++) {
@@ -203,13 +204,13 @@ open_tables(struct store *st, int flags)
 			log_warnx("store %s: table %s: %s", st->dir,
 			    dbdefs[i].name, rc == MDB_NOTFOUND ?
 			    "missing (not a relaybl store?)" :
-			    mdb_strerror(rc));
+			    store_strerror(rc));
 			mdb_txn_abort(txn);
 			return -1;
 		}
 	}
 	if ((rc = mdb_txn_commit(txn)) != 0) {
-		log_warnx("store %s: %s", st->dir, mdb_strerror(rc));
+		log_warnx("store %s: %s", st->dir, store_strerror(rc));
 		return -1;
 	}
 	if ((flags & STORE_CREATE) && init_meta(st) == -1)
@@ -248,7 +249,8 @@ init_meta(struct store *st)
 		goto err;
 	return 0;
 err:
-	log_warnx("store %s: cannot initialise: %s", st->dir, mdb_strerror(rc));
+	log_warnx("store %s: cannot initialise: %s", st->dir,
+	    store_strerror(rc));
 	return -1;
 }
 
@@ -261,7 +263,7 @@ check_meta(struct store *st)
 	int		 rc;
 
 	if ((rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0) {
-		log_warnx("store %s: %s", st->dir, mdb_strerror(rc));
+		log_warnx("store %s: %s", st->dir, store_strerror(rc));
 		return -1;
 	}
 	rc = mdb_get(txn, st->dbi[DB_META], &k, &v);
@@ -300,7 +302,7 @@ store_load_meta(MDB_txn *txn, struct store *st, struct meta *m)
 	if ((rc = mdb_get(txn, st->dbi[DB_META], &k, &v)) != 0 ||
 	    v.mv_size != sizeof(*m)) {
 		log_warnx("store %s: meta record unreadable: %s", st->dir,
-		    rc ? mdb_strerror(rc) : "wrong size");
+		    rc ? store_strerror(rc) : "wrong size");
 		return -1;
 	}
 	memcpy(m, v.mv_data, sizeof(*m));
@@ -345,7 +347,7 @@ store_get_record(MDB_txn *txn, struct store *st, uint32_t id, MDB_val *v)
 		return 0;
 	if (rc != 0 || v->mv_size < sizeof(struct record_disk)) {
 		log_warnx("store: record %u: %s", id,
-		    rc ? mdb_strerror(rc) : "truncated");
+		    rc ? store_strerror(rc) : "truncated");
 		return -1;
 	}
 	return 1;
@@ -407,6 +409,6 @@ store_queue_lookup(MDB_txn *txn, struct store *st, const struct addr *a,
 	out->due = (int64_t)store_get_be64(key);
 	return 1;
 err:
-	log_warnx("store queue: %s", rc ? mdb_strerror(rc) : "bad entry");
+	log_warnx("store queue: %s", rc ? store_strerror(rc) : "bad entry");
 	return -1;
 }

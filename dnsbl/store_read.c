@@ -52,7 +52,7 @@ store_reader_new(struct store *st)
 	rd->st = st;
 	rd->txnid = (size_t)-1;
 	if ((rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &rd->txn)) != 0) {
-		log_warnx("store %s: %s", st->dir, mdb_strerror(rc));
+		log_warnx("store %s: %s", st->dir, store_strerror(rc));
 		free(rd);
 		return NULL;
 	}
@@ -86,7 +86,7 @@ reader_snapshot(struct store_reader *rd)
 		return 0;
 	}
 	if ((rc = mdb_txn_renew(rd->txn)) != 0) {
-		log_warnx("store %s: %s", rd->st->dir, mdb_strerror(rc));
+		log_warnx("store %s: %s", rd->st->dir, store_strerror(rc));
 		return -1;
 	}
 	rd->active = 1;
@@ -162,7 +162,7 @@ lookup_table(struct store_reader *rd, int t, const struct addr *a,
 		if (rc == MDB_NOTFOUND)
 			continue;
 		if (rc != 0) {
-			log_warnx("store lookup: %s", mdb_strerror(rc));
+			log_warnx("store lookup: %s", store_strerror(rc));
 			return -1;
 		}
 		hit->prefix = p;
@@ -272,7 +272,7 @@ store_walk(struct store_reader *rd, int excluded,
 	for (int fam = 0; fam < 2 && ret == 0; fam++) {
 		int t = TABLE(excluded, fam ? ADDR_V6 : ADDR_V4);
 		if ((rc = mdb_cursor_open(rd->txn, rd->st->dbi[t], &c)) != 0) {
-			log_warnx("store walk: %s", mdb_strerror(rc));
+			log_warnx("store walk: %s", store_strerror(rc));
 			ret = -1;
 			break;
 		}
@@ -286,7 +286,7 @@ store_walk(struct store_reader *rd, int excluded,
 			}
 		}
 		if (rc != 0 && rc != MDB_NOTFOUND) {
-			log_warnx("store walk: %s", mdb_strerror(rc));
+			log_warnx("store walk: %s", store_strerror(rc));
 			ret = -1;
 		}
 		mdb_cursor_close(c);
@@ -451,7 +451,7 @@ store_evidence(struct store_reader *rd, uint64_t id, void *buf, size_t size,
 	}
 	reader_release(rd);
 	if (rc != 0 && rc != MDB_NOTFOUND) {
-		log_warnx("store evidence: %s", mdb_strerror(rc));
+		log_warnx("store evidence: %s", store_strerror(rc));
 		return -1;
 	}
 	return rc == 0;
