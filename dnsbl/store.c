@@ -126,6 +126,7 @@ store_open(const char *dir, int flags, uint64_t map_size)
 	}
 	snprintf(st->dir, sizeof(st->dir), "%s", dir);
 	st->rdonly = (flags & STORE_RDONLY) != 0;
+	st->map_size = map_size ? map_size : (uint64_t)4 << 30;
 	store_fault_init(st);
 	if (flags & STORE_CREATE) {
 		if (mkdir(dir, 0775) == -1 && errno != EEXIST) {
@@ -145,8 +146,7 @@ store_open(const char *dir, int flags, uint64_t map_size)
 	if ((rc = mdb_env_create(&st->env)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(st->env, DB_COUNT + 2)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(st->env, 1022)) != 0 ||
-	    (rc = mdb_env_set_mapsize(st->env, map_size ? map_size :
-	    (uint64_t)4 << 30)) != 0) {
+	    (rc = mdb_env_set_mapsize(st->env, st->map_size)) != 0) {
 		log_warnx("store %s: %s", dir, store_strerror(rc));
 		goto err;
 	}

@@ -141,7 +141,11 @@ struct store_txn;
 
 /*
  * Opens the store in directory dir.  flags: STORE_RDONLY, STORE_CREATE.
- * map_size is the largest the data file may grow to (0: 4 GiB).  Fails
+ * map_size is the largest the data file may grow to (0: 4 GiB).  A store
+ * opened for writing adopts a larger size that another process with a
+ * larger map_size recorded in the store (by writing to it), when it finds
+ * the store full or grown past its map: raising map_size for one command
+ * lets a running proberd go on without a restart.  Fails
  * (NULL, reason logged) when the directory holds no store and STORE_CREATE
  * is not given, or the store's schema differs from STORE_SCHEMA.  Stale
  * reader slots left by killed processes are cleared.  Free with

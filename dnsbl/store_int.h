@@ -90,6 +90,8 @@ struct store {
 	MDB_dbi		 dbi[DB_COUNT];
 	int		 rdonly;
 	enum store_error error;		/* of the last failed write */
+	uint64_t	 map_size;	/* as configured: never map less */
+	int		 snapshots;	/* readers holding one (writers only) */
 	long		 fault_after;	/* writes before injected failures */
 	long		 fault_count;	/* failures to inject; -1: none */
 	char		 dir[4096];
@@ -164,6 +166,13 @@ int	store_invalid(struct store_txn *, const char *what);
 int	store_failx(struct store_txn *, enum store_error e);
 const char *store_strerror(int rc);
 enum store_error store_translate(int rc);
+/*
+ * Maps the store anew at the size it records, when another process with a
+ * larger map_size wrote to it (never below our own map_size).  Only
+ * possible while this process holds no txn and, for a store opened for
+ * writing, no snapshot.  0 when remapped, -1 when not.
+ */
+int	store_adopt_mapsize(struct store *);
 /* Reads the fault injection settings of a test build (store.h). */
 void	store_fault_init(struct store *);
 /* mdb_put and mdb_del in a write txn, where failures may be injected. */

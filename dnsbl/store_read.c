@@ -85,12 +85,19 @@ reader_snapshot(struct store_reader *rd)
 		rd->depth++;
 		return 0;
 	}
-	if ((rc = mdb_txn_renew(rd->txn)) != 0) {
+	/* A writer with a larger map_size may have grown the store. */
+	if ((rc = mdb_txn_renew(rd->txn)) == MDB_MAP_RESIZED &&
+	    !rd->st->rdonly && store_adopt_mapsize(rd->st) == 0)
+		rc = mdb_txn_renew(rd->txn);
+	if (rc != 0) {
 		log_warnx("store %s: %s", rd->st->dir, store_strerror(rc));
 		return -1;
 	}
 	rd->active = 1;
 	rd->depth = 1;
+	/* Counted where one thread uses the store: see store_adopt_mapsize. */
+	if (!rd->st->rdonly)
+		rd->st->snapshots++;
 	if (mdb_txn_id(rd->txn) == rd->txnid)
 		return 0;
 	if (store_load_meta(rd->txn, rd->st, &m) == -1) {
@@ -116,6 +123,8 @@ reader_release(struct store_reader *rd)
 		mdb_txn_reset(rd->txn);
 		rd->active = 0;
 		rd->depth = 0;
+		if (!rd->st->rdonly)
+			rd->st->snapshots--;
 	}
 }
 

@@ -132,6 +132,36 @@ store_mdb_del(struct store_txn *t, int db, MDB_val *k)
 	return mdb_del(t->txn, t->st->dbi[db], k, NULL);
 }
 
+int
+store_adopt_mapsize(struct store *st)
+{
+	MDB_envinfo	info;
+
+	if (st->rdonly || st->snapshots > 0)
+		return -1;
+	if (mdb_env_set_mapsize(st->env, 0) != 0 ||
+	    mdb_env_info(st->env, &info) != 0)
+		return -1;
+	if (info.me_mapsize < st->map_size &&
+	    mdb_env_set_mapsize(st->env, st->map_size) != 0)
+		return -1;
+	return 0;
+}
+
+/* Ends t; after "full", maps a larger size that another process set. */
+static void
+txn_free(struct store_txn *t)
+{
+	struct store *st = t->st;
+
+	if (t->txn != NULL)
+		mdb_txn_abort(t->txn);
+	free(t->deltas);
+	free(t);
+	if (st->error == STORE_EFULL)
+		store_adopt_mapsize(st);
+}
+
 struct store_txn *
 store_begin(struct store *st, const char *actor)
 {
@@ -151,7 +181,11 @@ store_begin(struct store *st, const char *actor)
 	t->st = st;
 	t->now = time(NULL);
 	snprintf(t->actor, sizeof(t->actor), "%s", actor ? actor : "?");
-	if ((rc = mdb_txn_begin(st->env, NULL, 0, &t->txn)) != 0) {
+	/* A writer with a larger map_size may have grown the store. */
+	if ((rc = mdb_txn_begin(st->env, NULL, 0, &t->txn)) ==
+	    MDB_MAP_RESIZED && store_adopt_mapsize(st) == 0)
+		rc = mdb_txn_begin(st->env, NULL, 0, &t->txn);
+	if (rc != 0) {
 		log_warnx("store %s: %s", st->dir, store_strerror(rc));
 		st->error = store_translate(rc);
 		free(t);
@@ -176,12 +210,8 @@ store_txn_settime(struct store_txn *t, int64_t now)
 void
 store_abort(struct store_txn *t)
 {
-	if (t == NULL)
-		return;
-	if (t->txn != NULL)
-		mdb_txn_abort(t->txn);
-	free(t->deltas);
-	free(t);
+	if (t != NULL)
+		txn_free(t);
 }
 
 int
@@ -208,11 +238,10 @@ store_commit(struct store_txn *t)
 		store_fail(t, "commit", rc);
 		goto err;
 	}
-	free(t->deltas);
-	free(t);
+	txn_free(t);
 	return 0;
 err:
-	store_abort(t);
+	txn_free(t);
 	return -1;
 }
 
