@@ -49,7 +49,6 @@ static const char *reason_names[STORE_PROBE_MAX] = {
 };
 
 static int	open_tables(struct store *, int);
-static void	share_files(struct store *);
 static int	init_meta(struct store *);
 static int	check_meta(struct store *);
 
@@ -129,7 +128,7 @@ store_open(const char *dir, int flags, uint64_t map_size)
 	st->map_size = map_size ? map_size : (uint64_t)4 << 30;
 	store_fault_init(st);
 	if (flags & STORE_CREATE) {
-		if (mkdir(dir, 0775) == -1 && errno != EEXIST) {
+		if (mkdir(dir, 0770) == -1 && errno != EEXIST) {
 			log_warn("cannot create store directory %s", dir);
 			goto err;
 		}
@@ -150,39 +149,23 @@ store_open(const char *dir, int flags, uint64_t map_size)
 		log_warnx("store %s: %s", dir, store_strerror(rc));
 		goto err;
 	}
-	/* Group-writable so dnsbld (another user) can take reader slots. */
-	if ((rc = mdb_env_open(st->env, dir, envflags, 0664)) != 0) {
+	/*
+	 * Never world-readable: evidence and who submitted what are in it.
+	 * Through the umask, the group may read the data and take reader
+	 * slots in lock.mdb, for a dnsbld running as another user (umask
+	 * 007 gives that; 022 keeps the group to reading; 077, the owner).
+	 */
+	if ((rc = mdb_env_open(st->env, dir, envflags, 0660)) != 0) {
 		log_warnx("cannot open store %s: %s", dir, store_strerror(rc));
 		goto err;
 	}
 	mdb_reader_check(st->env, &dead);
-	if (!st->rdonly)
-		share_files(st);
 	if (open_tables(st, flags) == -1)
 		goto err;
 	return st;
 err:
 	store_close(st);
 	return NULL;
-}
-
-/*
- * The umask may have narrowed the mode given to mdb_env_open; other users
- * (dnsbld after -u) need write access to lock.mdb for their reader slots.
- */
-static void
-share_files(struct store *st)
-{
-	static const char *const files[] = { "data.mdb", "lock.mdb" };
-	char		path[4200];
-	struct stat	sb;
-
-	for (size_t i = 0; i < 2; i++) {
-		snprintf(path, sizeof(path), "%s/%s", st->dir, files[i]);
-		if (stat(path, &sb) == 0 && sb.st_uid == geteuid() &&
-		    (sb.st_mode & 0664) != 0664)
-			chmod(path, (sb.st_mode & 07777) | 0664);
-	}
 }
 
 static int

@@ -145,7 +145,9 @@ struct store_txn;
  * opened for writing adopts a larger size that another process with a
  * larger map_size recorded in the store (by writing to it), when it finds
  * the store full or grown past its map: raising map_size for one command
- * lets a running proberd go on without a restart.  Fails
+ * lets a running proberd go on without a restart.  STORE_CREATE makes
+ * the directory (mode 0770) and the files (data.mdb and lock.mdb, 0660)
+ * through the umask: never more than the group may read them.  Fails
  * (NULL, reason logged) when the directory holds no store and STORE_CREATE
  * is not given, or the store's schema differs from STORE_SCHEMA.  Stale
  * reader slots left by killed processes are cleared.  Free with
