@@ -1,7 +1,7 @@
 /*
  * proberd.c -- the relaybl prober: queue, probes, sink, retests, expiry
  *
- * proberd [-c FILE] [-d DIR] [-v]
+ * proberd [-c FILE] [-d DIR] [-u USER] [-v]
  *
  * One event loop.  Every second the scheduler takes due work from the
  * store's probe queue (submissions, retests, removal requests), within the
@@ -33,6 +33,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <libgen.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +92,10 @@ struct proberd {
 	struct sink_conf	 sinkconf;
 	uint8_t			 key[32];
 	const char		*storedir;
+	const char		*user;		/* -u or [prober] user */
+	uid_t			 uid;
+	gid_t			 gid;
+	char			 secret[4200];	/* secret_file */
 	const char		*domain;
 	const char		*info_url;
 	char			 sink_listen[128];
@@ -121,19 +128,31 @@ static void	kick(struct proberd *);
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: proberd [-c FILE] [-d DIR] [-v]\n");
+	fprintf(stderr, "usage: proberd [-c FILE] [-d DIR] [-u USER] [-v]\n");
 	exit(2);
 }
 
 /* --- Configuration --------------------------------------------------- */
 
+/*
+ * Reads the cookie secret, or creates it (32 random bytes, mode 0600) the
+ * first time.  Its default place is the store directory, which exists
+ * and is ours wherever proberd runs from; a secret_file in a directory
+ * that does not exist is an error naming that directory.
+ */
 static int
 load_secret(struct proberd *d, const char *path)
 {
+	char	dir[sizeof(d->secret)];
 	int	fd;
 	ssize_t	n;
 
 	if ((fd = open(path, O_RDONLY)) == -1 && errno == ENOENT) {
+		snprintf(dir, sizeof(dir), "%s", path);
+		if (access(dirname(dir), F_OK) == -1) {
+			log_warnx("secret_file %s: no directory %s", path, dir);
+			return -1;
+		}
 		/* Created once, readable by the prober only. */
 		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600)) == -1 ||
 		    (n = getrandom(d->key, sizeof(d->key), 0)) !=
@@ -168,13 +187,15 @@ load_config(struct proberd *d)
 	    "smtp_port", "allow", "concurrency", "per_net_concurrency",
 	    "timeout_connect", "timeout_greeting", "timeout_command",
 	    "confirm_window", "retest_interval", "listing_ttl", "secret_file",
-	    "info_url", "max_attempts", NULL };
+	    "info_url", "max_attempts", "user", NULL };
 	struct config	*c = d->cfg;
-	const char	*err, *bad;
+	const char	*err, *bad, *secret;
 
 	config_check_keys(c, "prober", keys);
 	if (d->storedir == NULL)
 		d->storedir = config_str(c, "store", "dir", "state/store");
+	if (d->user == NULL)
+		d->user = config_str(c, "prober", "user", NULL);
 	d->domain = config_str(c, "prober", "probe_domain", "probe.invalid");
 	d->info_url = config_str(c, "prober", "info_url",
 	    "https://relaybl.example/about");
@@ -210,8 +231,62 @@ load_config(struct proberd *d)
 	/* A cookie is good while a probe or its confirmation may last. */
 	d->sinkconf.max_age = d->confirm_window + 3 * (d->t_connect +
 	    d->t_greeting + 30 * d->t_command) + 3600;
-	return load_secret(d, config_str(c, "prober", "secret_file",
-	    "state/prober.secret"));
+	if ((secret = config_str(c, "prober", "secret_file", NULL)) != NULL)
+		snprintf(d->secret, sizeof(d->secret), "%s", secret);
+	else
+		snprintf(d->secret, sizeof(d->secret), "%s/prober.secret",
+		    d->storedir);
+	return 0;
+}
+
+/*
+ * Whether proberd can become the user it is told to (-u, [prober] user):
+ * only root can, and anyone else asking is an error, not ignored.  Root
+ * told nothing is warned.  0 or -1 (logged).
+ */
+static int
+check_user(struct proberd *d)
+{
+	struct passwd *pw;
+
+	if (d->user == NULL) {
+		if (geteuid() == 0)
+			log_warnx("running as root: give -u USER or [prober] "
+			    "user to drop root once the sink is bound");
+		return 0;
+	}
+	if (geteuid() != 0) {
+		log_warnx("cannot become user %s (-u, [prober] user): not "
+		    "started as root (uid %u); start proberd as root, or "
+		    "name no user", d->user, (unsigned)geteuid());
+		return -1;
+	}
+	if ((pw = getpwnam(d->user)) == NULL) {
+		log_warnx("cannot become user %s: no such user", d->user);
+		return -1;
+	}
+	d->uid = pw->pw_uid;
+	d->gid = pw->pw_gid;
+	return 0;
+}
+
+/* Becomes d->user, once the sink is bound.  0 or -1 (logged). */
+static int
+drop_privileges(struct proberd *d)
+{
+	if (d->user == NULL)
+		return 0;
+	if (setgroups(1, &d->gid) == -1 || setgid(d->gid) == -1 ||
+	    setuid(d->uid) == -1) {
+		log_warn("cannot become %s", d->user);
+		return -1;
+	}
+	if (setuid(0) != -1) {
+		log_warnx("could become root again after becoming %s",
+		    d->user);
+		return -1;
+	}
+	return 0;
 }
 
 /* --- Recording outcomes ------------------------------------------------ */
@@ -1175,13 +1250,16 @@ main(int argc, char **argv)
 
 	log_init("proberd", 0);
 	signal(SIGPIPE, SIG_IGN);
-	while ((ch = getopt(argc, argv, "c:d:v")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:u:v")) != -1) {
 		switch (ch) {
 		case 'c':
 			cfgpath = optarg;
 			break;
 		case 'd':
 			d.storedir = optarg;
+			break;
+		case 'u':
+			d.user = optarg;
 			break;
 		case 'v':
 			log_setverbose(1);
@@ -1194,12 +1272,16 @@ main(int argc, char **argv)
 		usage();
 	TAILQ_INIT(&d.actives);
 	TAILQ_INIT(&d.pending);
-	if ((d.cfg = config_load(cfgpath)) == NULL || load_config(&d) == -1)
+	if ((d.cfg = config_load(cfgpath)) == NULL || load_config(&d) == -1 ||
+	    check_user(&d) == -1)
+		exit(2);
+	/* Only the sink's socket is made as root: it may be port 25. */
+	if ((d.base = event_base_new()) == NULL || open_sink(&d) == -1 ||
+	    drop_privileges(&d) == -1)
 		exit(2);
 	if ((d.st = store_open(d.storedir, 0, d.map_size)) == NULL ||
-	    (d.rd = store_reader_new(d.st)) == NULL)
-		exit(2);
-	if ((d.base = event_base_new()) == NULL || open_sink(&d) == -1)
+	    (d.rd = store_reader_new(d.st)) == NULL ||
+	    load_secret(&d, d.secret) == -1)
 		exit(2);
 	d.sinkev = event_new(d.base, d.sinkfd, EV_READ | EV_PERSIST,
 	    sink_accept, &d);
