@@ -196,6 +196,8 @@ load_config(struct proberd *d)
 		d->storedir = config_str(c, "store", "dir", "state/store");
 	if (d->user == NULL)
 		d->user = config_str(c, "prober", "user", NULL);
+	if (d->user != NULL && d->user[0] == '\0')
+		d->user = NULL;		/* "user =": stay as started */
 	d->domain = config_str(c, "prober", "probe_domain", "probe.invalid");
 	d->info_url = config_str(c, "prober", "info_url",
 	    "https://relaybl.example/about");
