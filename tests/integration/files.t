@@ -120,11 +120,12 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
 	kill -TERM $ppid
 	wait $ppid
 
-	"$PROBERD" -c "$T/nosecret.conf" 2> "$T/root.err" &
+	conf "$T/nouser.conf" "$S" "user ="
+	"$PROBERD" -c "$T/nouser.conf" 2> "$T/root.err" &
 	ppid=$!
 	waitfor "$T/root.err" "ready" 100
 	like "$(cat "$T/root.err")" "running as root: give -u USER" \
-	    "as root without -u: a warning"
+	    "as root without -u (and \"user =\"): a warning"
 	kill -TERM $ppid
 	wait $ppid
 
