@@ -4,6 +4,11 @@
  * Writers accumulate record reference-count changes and counters in the
  * txn and apply them at commit, together with the serial increment, so a
  * commit is one atomic step whatever it changed.
+ *
+ * LMDB's error codes become a message and an enum store_error here, in
+ * store_strerror() and store_translate(), and nowhere else.  Every put and
+ * delete of a write txn goes through store_mdb_put()/store_mdb_del(),
+ * where a test build can inject failures (fault()).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,7 +29,6 @@ store_translate(int rc)
 	case 0:
 		return STORE_OK;
 	case MDB_MAP_FULL:
-	case MDB_TXN_FULL:
 	case ENOSPC:
 		return STORE_EFULL;
 	default:
