@@ -251,14 +251,14 @@ if [ $faults -eq 1 ]; then
 		"$DNSBLCTL" -c "$T/f.conf" init >/dev/null
 		"$DNSBLCTL" -c "$T/f.conf" submit 127.0.1.4 >/dev/null 2>&1
 		RELAYBL_STORE_FAIL_AFTER=$n RELAYBL_STORE_FAIL_COUNT=1 \
-		    "$PROBERD" -v -c "$T/f.conf" 2> "$T/f.err" &
+		    "$PROBERD" -v -c "$T/f.conf" 2> "$T/f$n.err" &
 		ppid=$!
-		waitfor "$T/f.err" "127.0.1.4: submit: listed .*(written late|tempfail [0-9]+\)$)" 100
+		waitfor "$T/f$n.err" "127.0.1.4: submit: listed .*(written late|tempfail [0-9]+\)$)" 100
 		found=$?
 		sleep 0.3
 		audits=$("$DNSBLCTL" -c "$T/f.conf" history 127.0.1.4 |
 		    grep -Ec 'probe +127.0.1.4')
-		probes=$(grep -c '127.0.1.4: probing' "$T/f.err")
+		probes=$(grep -c '127.0.1.4: probing' "$T/f$n.err")
 		alive=$(kill -0 $ppid 2>/dev/null; echo $?)
 		kill -TERM $ppid
 		wait $ppid
@@ -269,9 +269,9 @@ if [ $faults -eq 1 ]; then
 		    [ $r -ne 0 ] || [ "$audits" -ne 1 ] || [ $listed -ne 0 ]; then
 			bad=$((bad + 1))
 			echo "# write $n failed: found $found, $probes probes, alive $alive, exit $r, $audits audits, lookup $listed"
-			sed 's/^/#   /' "$T/f.err" | tail -8
+			sed 's/^/#   /' "$T/f$n.err" | tail -8
 		fi
-		if ! grep -q "store is full" "$T/f.err"; then
+		if ! grep -q "store is full" "$T/f$n.err"; then
 			clean=1
 			break
 		fi
