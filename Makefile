@@ -16,6 +16,9 @@ endif
 LDLIBS	 = $(shell pkg-config --libs $(PKGS))
 ASANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	   -fno-omit-frame-pointer -O1
+# The sanitizer build is a test build: the store honours its fault
+# injection variables there (store.h), never in build/rel.
+ASANCPP	 = -DSTORE_FAULTS
 
 # Code shared by the programs (the store is the only part that knows LMDB).
 LIB	 = dnsbl/log.c dnsbl/addr.c dnsbl/store.c dnsbl/config.c \
@@ -43,7 +46,7 @@ BENCH_DEPS = dnsperf rbldnsd nmap
 .SECONDARY:
 .PHONY: all deps run test unit integration bench bench-dns bench-prober \
 	bench-hostile bench-hostile-dns bench-hostile-sink fuzz clean asan \
-	format
+	format regress
 
 all: $(PROGS) $(UNIT_REL)
 
@@ -74,7 +77,7 @@ build/rel/%.o: %.c
 
 build/asan/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(ASANFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(ASANCPP) $(CFLAGS) $(ASANFLAGS) -MMD -MP -c -o $@ $<
 
 dnsbl/dnsblctl: build/rel/dnsbl/dnsblctl.o build/rel/dnsbl/ctl_probe.o $(LIB_REL)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
@@ -110,7 +113,7 @@ run: deps all
 
 # Unit tests (plain and sanitized), then the integration tests that drive
 # the programs as a user would (plain and sanitized).
-test: deps all asan
+test: deps all asan regress
 	prove --exec '' $(UNIT_REL) $(UNIT_ASAN)
 	prove --exec '' tests/integration/*.t
 	RELAYBL_BIN=build/asan prove --exec '' tests/integration/*.t
@@ -155,6 +158,8 @@ build/rel/tests/bench/null_responder: tests/bench/null_responder.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $<
 
 # libFuzzer harnesses for every parser; FUZZ_SECONDS each (default 60).
+# A crashing input is written to build/fuzz/<harness>-crash-*; once fixed,
+# move it to tests/fuzz/regress/<harness>/ so that make test replays it.
 FUZZ_SECONDS ?= 60
 FUZZERS	 = fuzz_addr fuzz_import fuzz_config fuzz_answer fuzz_smtp_client fuzz_sink
 fuzz: deps
@@ -165,7 +170,26 @@ fuzz: deps
 		    tests/fuzz/$$f.c $(LIB) $(LDLIBS) || exit 1; \
 		mkdir -p build/fuzz/corpus-$$f; \
 		build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) \
-		    build/fuzz/corpus-$$f tests/fuzz/seeds-$$f || exit 1; \
+		    -artifact_prefix=build/fuzz/$$f- \
+		    build/fuzz/corpus-$$f tests/fuzz/seeds-$$f \
+		    $$(ls -d tests/fuzz/regress/$$f 2>/dev/null) || exit 1; \
+	done
+
+# Inputs that once crashed a harness, kept in tests/fuzz/regress/<harness>/
+# and replayed by make test: each harness linked with replay.c (a main()
+# that feeds it files) and built with gcc and the sanitizers, so no clang
+# fuzzer runtime is needed.
+REGRESS	 = $(notdir $(wildcard tests/fuzz/regress/*))
+
+build/asan/tests/fuzz/replay_%: build/asan/tests/fuzz/replay.o \
+	    build/asan/tests/fuzz/%.o $(LIB_ASAN)
+	$(CC) $(CFLAGS) $(ASANFLAGS) -o $@ $^ $(LDLIBS)
+
+regress: $(REGRESS:%=build/asan/tests/fuzz/replay_%)
+	@for f in $(REGRESS); do \
+		echo "# replaying tests/fuzz/regress/$$f through $$f"; \
+		build/asan/tests/fuzz/replay_$$f tests/fuzz/regress/$$f/* || \
+		    exit 1; \
 	done
 
 format:

@@ -43,12 +43,19 @@ scan_probes(const struct store_audit *au, void *arg)
 	return 0;
 }
 
+/* What happened to one address: queued now (p), or already queued. */
+struct queued {
+	struct store_probe	 p;
+	int			 already;
+};
+
 struct queue_args {
 	struct addr	*addrs;
 	size_t		 n;
 	int		 reason;
 	int64_t		 now;
 	struct store	*st;
+	struct queued	*out;		/* n of them, printed after commit */
 	int		 changed;
 };
 
@@ -58,8 +65,8 @@ do_queue(struct store_txn *t, void *arg)
 	struct queue_args	*qa = arg;
 	struct store_reader	*rd = store_reader_new(qa->st);
 	struct store_probe	 p, old;
-	char			 buf[ADDR_STRLEN], tbuf[32], text[64];
-	int			 rc = -1;
+	char			 text[64];
+	int			 r, rc = -1;
 
 	if (rd == NULL)
 		return -1;
@@ -71,29 +78,59 @@ do_queue(struct store_txn *t, void *arg)
 		p.addr = qa->addrs[i];
 		p.reason = qa->reason;
 		p.due = probe_due(qa->reason, qa->now, lp.any, lp.delist);
-		addr_format(&p.addr, buf);
-		if (store_txn_queue_get(t, &p.addr, &old) == 1 &&
-		    old.due <= p.due && (old.reason == p.reason ||
+		if ((r = store_txn_queue_get(t, &p.addr, &old)) == -1)
+			goto done;
+		if (r == 1 && old.due <= p.due && (old.reason == p.reason ||
 		    p.reason != STORE_PROBE_DELIST)) {
-			printf("%s already queued (%s, due %s)\n", buf,
-			    store_reason_name(old.reason), ctl_fmt_time(
-			    old.due, tbuf, sizeof(tbuf)));
+			qa->out[i].p = old;
+			qa->out[i].already = 1;
 			continue;
 		}
 		snprintf(text, sizeof(text), "%s", store_reason_name(p.reason));
 		if (store_queue_put(t, &p) == -1 || store_audit_add(t,
 		    STORE_AUDIT_QUEUE, &p.addr, 0, text) == -1)
 			goto done;
+		qa->out[i].p = p;
 		qa->changed = 1;
-		printf("%s queued (%s), due %s%s\n", buf,
-		    store_reason_name(p.reason), ctl_fmt_time(p.due, tbuf,
-		    sizeof(tbuf)), p.due > qa->now ? " (probe limits: "
-		    "once a day, removal retests once an hour)" : "");
 	}
 	rc = qa->changed ? 0 : 1;
 done:
 	store_reader_free(rd);
 	return rc;
+}
+
+/*
+ * Queues qa->addrs in one transaction and says what became of each, once
+ * it is committed (so that a failed commit claims nothing).  0 or -1.
+ */
+static int
+queue_all(struct ctl *c, struct queue_args *qa)
+{
+	const struct store_probe	*p;
+	char				 buf[ADDR_STRLEN], tbuf[32];
+
+	if ((qa->out = calloc(qa->n + 1, sizeof(*qa->out))) == NULL)
+		fatal("queue");
+	if (ctl_with_txn(c, do_queue, qa) == -1) {
+		free(qa->out);
+		return -1;
+	}
+	for (size_t i = 0; i < qa->n; i++) {
+		p = &qa->out[i].p;
+		addr_format(&qa->addrs[i], buf);
+		if (qa->out[i].already)
+			printf("%s already queued (%s, due %s)\n", buf,
+			    store_reason_name(p->reason), ctl_fmt_time(
+			    p->due, tbuf, sizeof(tbuf)));
+		else
+			printf("%s queued (%s), due %s%s\n", buf,
+			    store_reason_name(p->reason), ctl_fmt_time(p->due,
+			    tbuf, sizeof(tbuf)), p->due > qa->now ?
+			    " (probe limits: once a day, removal retests "
+			    "once an hour)" : "");
+	}
+	free(qa->out);
+	return 0;
 }
 
 /* Parses one address to submit; logs why it cannot be.  0 or -1. */
@@ -178,7 +215,7 @@ cmd_submit(struct ctl *c, int argc, char **argv)
 		free(qa.addrs);
 		return EXIT_ERR;
 	}
-	rc = qa.n ? ctl_with_txn(c, do_queue, &qa) : 1;
+	rc = qa.n ? queue_all(c, &qa) : 1;
 	store_close(qa.st);
 	free(qa.addrs);
 	return rc == -1 ? EXIT_ERR : 0;
@@ -221,7 +258,7 @@ cmd_delist(struct ctl *c, int argc, char **argv)
 	qa.n = 1;
 	qa.reason = STORE_PROBE_DELIST;
 	qa.now = time(NULL);
-	rc = ctl_with_txn(c, do_queue, &qa);
+	rc = queue_all(c, &qa);
 	store_close(qa.st);
 	return rc == -1 ? EXIT_ERR : 0;
 }

@@ -49,7 +49,6 @@ static const char *reason_names[STORE_PROBE_MAX] = {
 };
 
 static int	open_tables(struct store *, int);
-static void	share_files(struct store *);
 static int	init_meta(struct store *);
 static int	check_meta(struct store *);
 
@@ -126,8 +125,10 @@ store_open(const char *dir, int flags, uint64_t map_size)
 	}
 	snprintf(st->dir, sizeof(st->dir), "%s", dir);
 	st->rdonly = (flags & STORE_RDONLY) != 0;
+	st->map_size = map_size ? map_size : (uint64_t)4 << 30;
+	store_fault_init(st);
 	if (flags & STORE_CREATE) {
-		if (mkdir(dir, 0775) == -1 && errno != EEXIST) {
+		if (mkdir(dir, 0770) == -1 && errno != EEXIST) {
 			log_warn("cannot create store directory %s", dir);
 			goto err;
 		}
@@ -144,44 +145,27 @@ store_open(const char *dir, int flags, uint64_t map_size)
 	if ((rc = mdb_env_create(&st->env)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(st->env, DB_COUNT + 2)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(st->env, 1022)) != 0 ||
-	    (rc = mdb_env_set_mapsize(st->env, map_size ? map_size :
-	    (uint64_t)4 << 30)) != 0) {
-		log_warnx("store %s: %s", dir, mdb_strerror(rc));
+	    (rc = mdb_env_set_mapsize(st->env, st->map_size)) != 0) {
+		log_warnx("store %s: %s", dir, store_strerror(rc));
 		goto err;
 	}
-	/* Group-writable so dnsbld (another user) can take reader slots. */
-	if ((rc = mdb_env_open(st->env, dir, envflags, 0664)) != 0) {
-		log_warnx("cannot open store %s: %s", dir, mdb_strerror(rc));
+	/*
+	 * Never world-readable: evidence and who submitted what are in it.
+	 * Through the umask, the group may read the data and take reader
+	 * slots in lock.mdb, for a dnsbld running as another user (umask
+	 * 007 gives that; 022 keeps the group to reading; 077, the owner).
+	 */
+	if ((rc = mdb_env_open(st->env, dir, envflags, 0660)) != 0) {
+		log_warnx("cannot open store %s: %s", dir, store_strerror(rc));
 		goto err;
 	}
 	mdb_reader_check(st->env, &dead);
-	if (!st->rdonly)
-		share_files(st);
 	if (open_tables(st, flags) == -1)
 		goto err;
 	return st;
 err:
 	store_close(st);
 	return NULL;
-}
-
-/*
- * The umask may have narrowed the mode given to mdb_env_open; other users
- * (dnsbld after -u) need write access to lock.mdb for their reader slots.
- */
-static void
-share_files(struct store *st)
-{
-	static const char *const files[] = { "data.mdb", "lock.mdb" };
-	char		path[4200];
-	struct stat	sb;
-
-	for (size_t i = 0; i < 2; i++) {
-		snprintf(path, sizeof(path), "%s/%s", st->dir, files[i]);
-		if (stat(path, &sb) == 0 && sb.st_uid == geteuid() &&
-		    (sb.st_mode & 0664) != 0664)
-			chmod(path, (sb.st_mode & 07777) | 0664);
-	}
 }
 
 static int
@@ -193,7 +177,7 @@ open_tables(struct store *st, int flags)
 
 	if ((rc = mdb_txn_begin(st->env, NULL, st->rdonly ? MDB_RDONLY : 0,
 	    &txn)) != 0) {
-		log_warnx("store %s: %s", st->dir, mdb_strerror(rc));
+		log_warnx("store %s: %s", st->dir, store_strerror(rc));
 		return -1;
 	}
 	for (int i = 0; i < DB_COUNT; i++) {
@@ -203,13 +187,13 @@ open_tables(struct store *st, int flags)
 			log_warnx("store %s: table %s: %s", st->dir,
 			    dbdefs[i].name, rc == MDB_NOTFOUND ?
 			    "missing (not a relaybl store?)" :
-			    mdb_strerror(rc));
+			    store_strerror(rc));
 			mdb_txn_abort(txn);
 			return -1;
 		}
 	}
 	if ((rc = mdb_txn_commit(txn)) != 0) {
-		log_warnx("store %s: %s", st->dir, mdb_strerror(rc));
+		log_warnx("store %s: %s", st->dir, store_strerror(rc));
 		return -1;
 	}
 	if ((flags & STORE_CREATE) && init_meta(st) == -1)
@@ -248,7 +232,8 @@ init_meta(struct store *st)
 		goto err;
 	return 0;
 err:
-	log_warnx("store %s: cannot initialise: %s", st->dir, mdb_strerror(rc));
+	log_warnx("store %s: cannot initialise: %s", st->dir,
+	    store_strerror(rc));
 	return -1;
 }
 
@@ -261,7 +246,7 @@ check_meta(struct store *st)
 	int		 rc;
 
 	if ((rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) != 0) {
-		log_warnx("store %s: %s", st->dir, mdb_strerror(rc));
+		log_warnx("store %s: %s", st->dir, store_strerror(rc));
 		return -1;
 	}
 	rc = mdb_get(txn, st->dbi[DB_META], &k, &v);
@@ -300,7 +285,7 @@ store_load_meta(MDB_txn *txn, struct store *st, struct meta *m)
 	if ((rc = mdb_get(txn, st->dbi[DB_META], &k, &v)) != 0 ||
 	    v.mv_size != sizeof(*m)) {
 		log_warnx("store %s: meta record unreadable: %s", st->dir,
-		    rc ? mdb_strerror(rc) : "wrong size");
+		    rc ? store_strerror(rc) : "wrong size");
 		return -1;
 	}
 	memcpy(m, v.mv_data, sizeof(*m));
@@ -345,7 +330,7 @@ store_get_record(MDB_txn *txn, struct store *st, uint32_t id, MDB_val *v)
 		return 0;
 	if (rc != 0 || v->mv_size < sizeof(struct record_disk)) {
 		log_warnx("store: record %u: %s", id,
-		    rc ? mdb_strerror(rc) : "truncated");
+		    rc ? store_strerror(rc) : "truncated");
 		return -1;
 	}
 	return 1;
@@ -407,6 +392,6 @@ store_queue_lookup(MDB_txn *txn, struct store *st, const struct addr *a,
 	out->due = (int64_t)store_get_be64(key);
 	return 1;
 err:
-	log_warnx("store queue: %s", rc ? mdb_strerror(rc) : "bad entry");
+	log_warnx("store queue: %s", rc ? store_strerror(rc) : "bad entry");
 	return -1;
 }

@@ -18,7 +18,10 @@
  *
  * Conventions: functions return 0 on success and -1 on failure with the
  * reason logged (log_warnx); "not found" is a result (return value 0 where a
- * found/not-found answer is expected, 1 when found).
+ * found/not-found answer is expected, 1 when found).  Why a write failed is
+ * also kept, translated from LMDB's codes here once: store_error() tells a
+ * full store (raise map_size) from other failures, so that callers can act
+ * on it without seeing an LMDB code.
  */
 #ifndef RELAYBL_STORE_H
 #define RELAYBL_STORE_H
@@ -124,13 +127,27 @@ struct store_stats {
 	uint64_t	file_bytes;	/* size of data.mdb */
 };
 
+/* Why the last write through a store failed: store_error(). */
+enum store_error {
+	STORE_OK = 0,
+	STORE_EFULL,		/* the map is full: raise [store] map_size */
+	STORE_EINVAL,		/* a bad argument (a bug of the caller) */
+	STORE_EFAIL		/* anything else: I/O, corruption, memory */
+};
+
 struct store;
 struct store_reader;
 struct store_txn;
 
 /*
  * Opens the store in directory dir.  flags: STORE_RDONLY, STORE_CREATE.
- * map_size is the largest the data file may grow to (0: 4 GiB).  Fails
+ * map_size is the largest the data file may grow to (0: 4 GiB).  A store
+ * opened for writing adopts a larger size that another process with a
+ * larger map_size recorded in the store (by writing to it), when it finds
+ * the store full or grown past its map: raising map_size for one command
+ * lets a running proberd go on without a restart.  STORE_CREATE makes
+ * the directory (mode 0770) and the files (data.mdb and lock.mdb, 0660)
+ * through the umask: never more than the group may read them.  Fails
  * (NULL, reason logged) when the directory holds no store and STORE_CREATE
  * is not given, or the store's schema differs from STORE_SCHEMA.  Stale
  * reader slots left by killed processes are cleared.  Free with
@@ -138,6 +155,12 @@ struct store_txn;
  */
 struct store	*store_open(const char *dir, int flags, uint64_t map_size);
 void		 store_close(struct store *);
+
+/*
+ * Why the last store_begin(), change or store_commit() through st failed
+ * (the reason was logged then); STORE_OK once a store_begin() succeeds.
+ */
+enum store_error store_error(const struct store *st);
 
 /* Name of a kind, action, or reason ("relay", "list", "submit"). */
 const char	*store_kind_name(int);
@@ -228,10 +251,29 @@ int	store_stats(struct store_reader *, struct store_stats *st);
 /* --- Writing --------------------------------------------------------- */
 
 /*
- * Begins the (single) write transaction; another writer waits.  actor
- * ("dnsblctl:root", "proberd") goes into every audit entry.  Every change
- * below is invisible to readers until store_commit(), which bumps the
- * serial; store_abort() discards them all.  Both free the txn.
+ * Begins the (single) write transaction; another writer waits (so a
+ * process must end every txn it begins before it begins another, or it
+ * waits for itself).  NULL on failure.  actor ("dnsblctl:root",
+ * "proberd") goes into every audit entry.  Every change below is invisible
+ * to readers until store_commit(), which bumps the serial; store_abort()
+ * discards them all.
+ *
+ * The first change that fails (-1, whatever the reason) fails the txn for
+ * good: later changes return -1 at once without logging again, and
+ * store_commit() discards everything and returns -1.  So a caller may go
+ * on after a failure and learn of it at the commit, but never commits half
+ * of what it meant to.
+ *
+ * store_commit() and store_abort() both end and free the txn, whatever
+ * they return: after store_commit() the txn is gone even when it failed
+ * (do not store_abort() it).  store_abort(NULL) does nothing.  On a
+ * failure, store_error() says why; the reason was logged once.
+ *
+ * In a build with -DSTORE_FAULTS (the sanitizer build that make test
+ * runs), the environment can make writes fail as if the store were full:
+ * RELAYBL_STORE_FAIL_AFTER=N lets N writes (puts, deletes, commits) of
+ * this process succeed and fails the next RELAYBL_STORE_FAIL_COUNT ones
+ * (default: all).  Other builds ignore both.
  */
 struct store_txn	*store_begin(struct store *, const char *actor);
 int			 store_commit(struct store_txn *);

@@ -115,6 +115,8 @@ store_import(struct store_txn *t, struct store_import_entry *e, size_t n,
 	struct merge	 m;
 	int		 ret = -1;
 
+	if (t->failed)
+		return -1;
 	memset(&m, 0, sizeof(m));
 	if ((ids = calloc(nrecs + 1, sizeof(*ids))) == NULL ||
 	    (uses = calloc(nrecs + 1, sizeof(*uses))) == NULL)
@@ -157,7 +159,8 @@ done:
 	free(m.buf);
 	free(ids);
 	free(uses);
-	return ret;
+	/* Whatever failed (a bad entry, memory) fails the txn too. */
+	return ret == -1 ? store_failx(t, STORE_EFAIL) : ret;
 }
 
 /* Adds delta to the count of the kind of record (listing tables only). */
@@ -211,7 +214,7 @@ merge_bucket(struct merge *m, const struct kv *kv, size_t n)
 		uint8_t *p = realloc(m->buf, (b.count + n) * m->isize);
 		if (p == NULL) {
 			log_warn("store_import");
-			return -1;
+			return store_failx(m->t, STORE_EFAIL);
 		}
 		m->buf = p;
 		m->cap = b.count + n;

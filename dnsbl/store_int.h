@@ -89,6 +89,11 @@ struct store {
 	MDB_env		*env;
 	MDB_dbi		 dbi[DB_COUNT];
 	int		 rdonly;
+	enum store_error error;		/* of the last failed write */
+	uint64_t	 map_size;	/* as configured: never map less */
+	int		 snapshots;	/* readers holding one (writers only) */
+	long		 fault_after;	/* writes before injected failures */
+	long		 fault_count;	/* failures to inject; -1: none */
 	char		 dir[4096];
 };
 
@@ -150,7 +155,30 @@ int	store_record_new(struct store_txn *, const struct store_listing *,
 	    uint32_t *id);
 int	store_record_kind(MDB_txn *, struct store *, uint32_t id);
 int	store_ref(struct store_txn *, uint32_t id, int32_t delta);
+/*
+ * LMDB's codes become a message and a store_error here, and nowhere else.
+ * store_fail logs "store DIR: WHAT: reason" and fails the txn (sticky);
+ * store_invalid does so for a bad argument.  Both return -1.
+ */
 int	store_fail(struct store_txn *, const char *what, int rc);
+int	store_invalid(struct store_txn *, const char *what);
+/* Fails the txn with reason e, the reason having been logged.  -1. */
+int	store_failx(struct store_txn *, enum store_error e);
+const char *store_strerror(int rc);
+enum store_error store_translate(int rc);
+/*
+ * Maps the store anew at the size it records, when another process with a
+ * larger map_size wrote to it (never below our own map_size).  Only
+ * possible while this process holds no txn and, for a store opened for
+ * writing, no snapshot.  0 when remapped, -1 when not.
+ */
+int	store_adopt_mapsize(struct store *);
+/* Reads the fault injection settings of a test build (store.h). */
+void	store_fault_init(struct store *);
+/* mdb_put and mdb_del in a write txn, where failures may be injected. */
+int	store_mdb_put(struct store_txn *, int db, MDB_val *k, MDB_val *v,
+	    unsigned int flags);
+int	store_mdb_del(struct store_txn *, int db, MDB_val *k);
 int	store_audit_put(struct store_txn *, int action, const struct addr *,
 	    uint32_t code, const char *text);
 void	store_count(struct store_txn *, int table, int plen, int delta);

@@ -52,7 +52,7 @@ store_reader_new(struct store *st)
 	rd->st = st;
 	rd->txnid = (size_t)-1;
 	if ((rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &rd->txn)) != 0) {
-		log_warnx("store %s: %s", st->dir, mdb_strerror(rc));
+		log_warnx("store %s: %s", st->dir, store_strerror(rc));
 		free(rd);
 		return NULL;
 	}
@@ -85,12 +85,19 @@ reader_snapshot(struct store_reader *rd)
 		rd->depth++;
 		return 0;
 	}
-	if ((rc = mdb_txn_renew(rd->txn)) != 0) {
-		log_warnx("store %s: %s", rd->st->dir, mdb_strerror(rc));
+	/* A writer with a larger map_size may have grown the store. */
+	if ((rc = mdb_txn_renew(rd->txn)) == MDB_MAP_RESIZED &&
+	    !rd->st->rdonly && store_adopt_mapsize(rd->st) == 0)
+		rc = mdb_txn_renew(rd->txn);
+	if (rc != 0) {
+		log_warnx("store %s: %s", rd->st->dir, store_strerror(rc));
 		return -1;
 	}
 	rd->active = 1;
 	rd->depth = 1;
+	/* Counted where one thread uses the store: see store_adopt_mapsize. */
+	if (!rd->st->rdonly)
+		rd->st->snapshots++;
 	if (mdb_txn_id(rd->txn) == rd->txnid)
 		return 0;
 	if (store_load_meta(rd->txn, rd->st, &m) == -1) {
@@ -116,6 +123,8 @@ reader_release(struct store_reader *rd)
 		mdb_txn_reset(rd->txn);
 		rd->active = 0;
 		rd->depth = 0;
+		if (!rd->st->rdonly)
+			rd->st->snapshots--;
 	}
 }
 
@@ -162,7 +171,7 @@ lookup_table(struct store_reader *rd, int t, const struct addr *a,
 		if (rc == MDB_NOTFOUND)
 			continue;
 		if (rc != 0) {
-			log_warnx("store lookup: %s", mdb_strerror(rc));
+			log_warnx("store lookup: %s", store_strerror(rc));
 			return -1;
 		}
 		hit->prefix = p;
@@ -272,7 +281,7 @@ store_walk(struct store_reader *rd, int excluded,
 	for (int fam = 0; fam < 2 && ret == 0; fam++) {
 		int t = TABLE(excluded, fam ? ADDR_V6 : ADDR_V4);
 		if ((rc = mdb_cursor_open(rd->txn, rd->st->dbi[t], &c)) != 0) {
-			log_warnx("store walk: %s", mdb_strerror(rc));
+			log_warnx("store walk: %s", store_strerror(rc));
 			ret = -1;
 			break;
 		}
@@ -286,7 +295,7 @@ store_walk(struct store_reader *rd, int excluded,
 			}
 		}
 		if (rc != 0 && rc != MDB_NOTFOUND) {
-			log_warnx("store walk: %s", mdb_strerror(rc));
+			log_warnx("store walk: %s", store_strerror(rc));
 			ret = -1;
 		}
 		mdb_cursor_close(c);
@@ -451,7 +460,7 @@ store_evidence(struct store_reader *rd, uint64_t id, void *buf, size_t size,
 	}
 	reader_release(rd);
 	if (rc != 0 && rc != MDB_NOTFOUND) {
-		log_warnx("store evidence: %s", mdb_strerror(rc));
+		log_warnx("store evidence: %s", store_strerror(rc));
 		return -1;
 	}
 	return rc == 0;

@@ -165,7 +165,7 @@ table_write(struct store_txn *t, int table, const uint8_t *key, size_t klen,
 	int		 rc;
 
 	if (n == 0) {
-		rc = mdb_del(t->txn, t->st->dbi[table], &k, NULL);
+		rc = store_mdb_del(t, table, &k);
 		if (rc != 0 && rc != MDB_NOTFOUND)
 			return store_fail(t, "delete", rc);
 		return 0;
@@ -173,7 +173,7 @@ table_write(struct store_txn *t, int table, const uint8_t *key, size_t klen,
 	if (n > BLOB_INDEX_MIN)
 		h.flags |= BLOB_INDEXED;
 	v.mv_size = sizeof(h) + (h.flags ? INDEX_SIZE : 0) + n * isize;
-	if ((rc = mdb_put(t->txn, t->st->dbi[table], &k, &v,
+	if ((rc = store_mdb_put(t, table, &k, &v,
 	    MDB_RESERVE)) != 0)
 		return store_fail(t, "write", rc);
 	out = v.mv_data;
@@ -217,8 +217,7 @@ load_bucket(struct store_txn *t, int table, const struct addr *p,
 	*n = b.count;
 	if ((*buf = malloc((b.count + 1) * isize)) == NULL) {
 		log_warn("store");
-		t->failed = 1;
-		return -1;
+		return store_failx(t, STORE_EFAIL);
 	}
 	if (b.count)
 		memcpy(*buf, b.items, b.count * isize);
@@ -266,7 +265,7 @@ table_put(struct store_txn *t, int table, const struct addr *p,
 	return store_ref(t, record, 1);
 fail:
 	free(buf);
-	return -1;
+	return store_failx(t, STORE_EFAIL);
 }
 
 /* Deletes the item of exactly p.  Returns 1, 0 if there is none, -1. */
@@ -288,7 +287,7 @@ table_del(struct store_txn *t, int table, const struct addr *p)
 	memcpy(&old, buf + pos * isize + isize - sizeof(old), sizeof(old));
 	if ((kind = store_record_kind(t->txn, t->st, old.record)) == -1) {
 		free(buf);
-		return -1;
+		return store_failx(t, STORE_EFAIL);
 	}
 	memmove(buf + pos * isize, buf + (pos + 1) * isize,
 	    (n - pos - 1) * isize);

@@ -4,7 +4,13 @@
  * Writers accumulate record reference-count changes and counters in the
  * txn and apply them at commit, together with the serial increment, so a
  * commit is one atomic step whatever it changed.
+ *
+ * LMDB's error codes become a message and an enum store_error here, in
+ * store_strerror() and store_translate(), and nowhere else.  Every put and
+ * delete of a write txn goes through store_mdb_put()/store_mdb_del(),
+ * where a test build can inject failures (fault()).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,15 +20,150 @@
 #include "store_int.h"
 
 static int	apply_deltas(struct store_txn *);
+static int	fault(struct store *);
+
+enum store_error
+store_translate(int rc)
+{
+	switch (rc) {
+	case 0:
+		return STORE_OK;
+	case MDB_MAP_FULL:
+	case ENOSPC:
+		return STORE_EFULL;
+	default:
+		return STORE_EFAIL;
+	}
+}
+
+const char *
+store_strerror(int rc)
+{
+	switch (rc) {
+	case MDB_MAP_FULL:
+		return "store is full (raise map_size)";
+	case MDB_TXN_FULL:
+		return "transaction too large for the store";
+	default:
+		return mdb_strerror(rc);
+	}
+}
+
+enum store_error
+store_error(const struct store *st)
+{
+	return st->error;
+}
+
+/* Fails the txn for good with reason e (the first reason stays). */
+int
+store_failx(struct store_txn *t, enum store_error e)
+{
+	if (!t->failed) {
+		t->failed = 1;
+		t->st->error = e;
+	}
+	return -1;
+}
 
 int
 store_fail(struct store_txn *t, const char *what, int rc)
 {
-	log_warnx("store %s: %s: %s", t->st->dir, what,
-	    rc == MDB_MAP_FULL ? "store is full (raise map_size)" :
-	    mdb_strerror(rc));
-	t->failed = 1;
-	return -1;
+	log_warnx("store %s: %s: %s", t->st->dir, what, store_strerror(rc));
+	return store_failx(t, store_translate(rc));
+}
+
+int
+store_invalid(struct store_txn *t, const char *what)
+{
+	log_warnx("store %s: %s: invalid argument", t->st->dir, what);
+	return store_failx(t, STORE_EINVAL);
+}
+
+/*
+ * Test builds only: RELAYBL_STORE_FAIL_AFTER and RELAYBL_STORE_FAIL_COUNT
+ * (store.h).  Returns MDB_MAP_FULL for a write that is to fail, else 0.
+ */
+static int
+fault(struct store *st)
+{
+	if (st->fault_after < 0)
+		return 0;
+	if (st->fault_after > 0) {
+		st->fault_after--;
+		return 0;
+	}
+	if (st->fault_count == 0)
+		return 0;
+	if (st->fault_count > 0)
+		st->fault_count--;
+	return MDB_MAP_FULL;
+}
+
+void
+store_fault_init(struct store *st)
+{
+	st->fault_after = -1;
+#ifdef STORE_FAULTS
+	const char *after = getenv("RELAYBL_STORE_FAIL_AFTER");
+	const char *count = getenv("RELAYBL_STORE_FAIL_COUNT");
+
+	if (after == NULL || *after == '\0')
+		return;
+	st->fault_after = strtol(after, NULL, 10);
+	st->fault_count = count && *count ? strtol(count, NULL, 10) : -1;
+#endif
+}
+
+int
+store_mdb_put(struct store_txn *t, int db, MDB_val *k, MDB_val *v,
+    unsigned int flags)
+{
+	int rc;
+
+	if ((rc = fault(t->st)) != 0)
+		return rc;
+	return mdb_put(t->txn, t->st->dbi[db], k, v, flags);
+}
+
+int
+store_mdb_del(struct store_txn *t, int db, MDB_val *k)
+{
+	int rc;
+
+	if ((rc = fault(t->st)) != 0)
+		return rc;
+	return mdb_del(t->txn, t->st->dbi[db], k, NULL);
+}
+
+int
+store_adopt_mapsize(struct store *st)
+{
+	MDB_envinfo	info;
+
+	if (st->rdonly || st->snapshots > 0)
+		return -1;
+	if (mdb_env_set_mapsize(st->env, 0) != 0 ||
+	    mdb_env_info(st->env, &info) != 0)
+		return -1;
+	if (info.me_mapsize < st->map_size &&
+	    mdb_env_set_mapsize(st->env, st->map_size) != 0)
+		return -1;
+	return 0;
+}
+
+/* Ends t; after "full", maps a larger size that another process set. */
+static void
+txn_free(struct store_txn *t)
+{
+	struct store *st = t->st;
+
+	if (t->txn != NULL)
+		mdb_txn_abort(t->txn);
+	free(t->deltas);
+	free(t);
+	if (st->error == STORE_EFULL)
+		store_adopt_mapsize(st);
 }
 
 struct store_txn *
@@ -33,25 +174,34 @@ store_begin(struct store *st, const char *actor)
 
 	if (st->rdonly) {
 		log_warnx("store %s: opened read-only", st->dir);
+		st->error = STORE_EINVAL;
 		return NULL;
 	}
 	if ((t = calloc(1, sizeof(*t))) == NULL) {
 		log_warn("store_begin");
+		st->error = STORE_EFAIL;
 		return NULL;
 	}
 	t->st = st;
 	t->now = time(NULL);
 	snprintf(t->actor, sizeof(t->actor), "%s", actor ? actor : "?");
-	if ((rc = mdb_txn_begin(st->env, NULL, 0, &t->txn)) != 0) {
-		log_warnx("store %s: %s", st->dir, mdb_strerror(rc));
+	/* A writer with a larger map_size may have grown the store. */
+	if ((rc = mdb_txn_begin(st->env, NULL, 0, &t->txn)) ==
+	    MDB_MAP_RESIZED && store_adopt_mapsize(st) == 0)
+		rc = mdb_txn_begin(st->env, NULL, 0, &t->txn);
+	if (rc != 0) {
+		log_warnx("store %s: %s", st->dir, store_strerror(rc));
+		st->error = store_translate(rc);
 		free(t);
 		return NULL;
 	}
 	if (store_load_meta(t->txn, st, &t->meta) == -1) {
 		mdb_txn_abort(t->txn);
+		st->error = STORE_EFAIL;
 		free(t);
 		return NULL;
 	}
+	st->error = STORE_OK;
 	return t;
 }
 
@@ -64,11 +214,8 @@ store_txn_settime(struct store_txn *t, int64_t now)
 void
 store_abort(struct store_txn *t)
 {
-	if (t == NULL)
-		return;
-	mdb_txn_abort(t->txn);
-	free(t->deltas);
-	free(t);
+	if (t != NULL)
+		txn_free(t);
 }
 
 int
@@ -83,25 +230,22 @@ store_commit(struct store_txn *t)
 		t->meta.serial = 1;
 	v.mv_size = sizeof(t->meta);
 	v.mv_data = &t->meta;
-	if ((rc = mdb_put(t->txn, t->st->dbi[DB_META], &k, &v, 0)) != 0) {
+	if ((rc = store_mdb_put(t, DB_META, &k, &v, 0)) != 0 ||
+	    (rc = fault(t->st)) != 0) {
 		store_fail(t, "commit", rc);
 		goto err;
 	}
+	/* LMDB frees the txn whether or not the commit succeeds. */
 	rc = mdb_txn_commit(t->txn);
 	t->txn = NULL;
 	if (rc != 0) {
-		log_warnx("store %s: commit: %s", t->st->dir,
-		    rc == MDB_MAP_FULL ? "store is full (raise map_size)" :
-		    mdb_strerror(rc));
-		free(t->deltas);
-		free(t);
-		return -1;
+		store_fail(t, "commit", rc);
+		goto err;
 	}
-	free(t->deltas);
-	free(t);
+	txn_free(t);
 	return 0;
 err:
-	store_abort(t);
+	txn_free(t);
 	return -1;
 }
 
@@ -114,8 +258,7 @@ store_ref(struct store_txn *t, uint32_t id, int32_t delta)
 		    sizeof(*p));
 		if (p == NULL) {
 			log_warn("store");
-			t->failed = 1;
-			return -1;
+			return store_failx(t, STORE_EFAIL);
 		}
 		t->deltas = p;
 		t->capdeltas = ncap;
@@ -152,15 +295,16 @@ apply_deltas(struct store_txn *t)
 		for (sum = 0, j = i; j < t->ndeltas &&
 		    t->deltas[j].id == id; j++)
 			sum += t->deltas[j].delta;
-		if ((rc = store_get_record(t->txn, t->st, id, &v)) != 1)
+		if ((rc = store_get_record(t->txn, t->st, id, &v)) == -1)
+			return store_failx(t, STORE_EFAIL);
+		if (rc == 0)
 			continue;
 		memcpy(&rd, v.mv_data, sizeof(rd));
 		sum += rd.refs;
 		k.mv_size = sizeof(id);
 		k.mv_data = &id;
 		if (sum <= 0) {
-			if ((rc = mdb_del(t->txn, t->st->dbi[DB_RECORDS], &k,
-			    NULL)) != 0)
+			if ((rc = store_mdb_del(t, DB_RECORDS, &k)) != 0)
 				return store_fail(t, "record", rc);
 			t->meta.records--;
 			continue;
@@ -176,7 +320,7 @@ apply_deltas(struct store_txn *t)
 		rd.refs = (uint32_t)sum;
 		memcpy(buf, &rd, sizeof(rd));
 		nv.mv_data = buf;
-		if ((rc = mdb_put(t->txn, t->st->dbi[DB_RECORDS], &k, &nv,
+		if ((rc = store_mdb_put(t, DB_RECORDS, &k, &nv,
 		    0)) != 0)
 			return store_fail(t, "record", rc);
 	}
@@ -211,7 +355,7 @@ store_record_new(struct store_txn *t, const struct store_listing *l,
 	v.mv_size = sizeof(rd) + ns + nt + 2;
 	v.mv_data = buf;
 	*id = t->meta.next_record++;
-	if ((rc = mdb_put(t->txn, t->st->dbi[DB_RECORDS], &k, &v,
+	if ((rc = store_mdb_put(t, DB_RECORDS, &k, &v,
 	    MDB_APPEND)) != 0)
 		return store_fail(t, "record", rc);
 	t->meta.records++;
@@ -244,11 +388,11 @@ store_list(struct store_txn *t, const struct addr *p,
 	uint32_t	id;
 	char		text[STORE_TEXT_MAX + 16];	/* audit truncates */
 
-	if (!valid_prefix(p) || (l->code >> 24) != 127 ||
-	    l->kind == STORE_KIND_NONE || l->kind >= STORE_KIND_EXCLUSION) {
-		log_warnx("store_list: invalid prefix, code or kind");
+	if (t->failed)
 		return -1;
-	}
+	if (!valid_prefix(p) || (l->code >> 24) != 127 ||
+	    l->kind == STORE_KIND_NONE || l->kind >= STORE_KIND_EXCLUSION)
+		return store_invalid(t, "list: prefix, code or kind");
 	if (store_record_new(t, l, &id) == -1 ||
 	    table_put(t, TABLE(0, p->family), p, l->code, id, l->kind) == -1)
 		return -1;
@@ -262,8 +406,10 @@ store_unlist(struct store_txn *t, const struct addr *p, const char *why)
 {
 	int rc;
 
-	if (!valid_prefix(p))
+	if (t->failed)
 		return -1;
+	if (!valid_prefix(p))
+		return store_invalid(t, "unlist: prefix");
 	if ((rc = table_del(t, TABLE(0, p->family), p)) != 1)
 		return rc;
 	if (store_audit_put(t, STORE_AUDIT_UNLIST, p, 0, why) == -1)
@@ -277,8 +423,10 @@ store_exclude(struct store_txn *t, const struct addr *p, const char *why)
 	struct store_listing	l;
 	uint32_t		id;
 
-	if (!valid_prefix(p))
+	if (t->failed)
 		return -1;
+	if (!valid_prefix(p))
+		return store_invalid(t, "exclude: prefix");
 	memset(&l, 0, sizeof(l));
 	l.kind = STORE_KIND_EXCLUSION;
 	snprintf(l.source, sizeof(l.source), "%s", t->actor);
@@ -294,8 +442,10 @@ store_unexclude(struct store_txn *t, const struct addr *p, const char *why)
 {
 	int rc;
 
-	if (!valid_prefix(p))
+	if (t->failed)
 		return -1;
+	if (!valid_prefix(p))
+		return store_invalid(t, "unexclude: prefix");
 	if ((rc = table_del(t, TABLE(1, p->family), p)) != 1)
 		return rc;
 	if (store_audit_put(t, STORE_AUDIT_UNEXCLUDE, p, 0, why) == -1)
@@ -311,13 +461,15 @@ store_txn_get(struct store_txn *t, const struct addr *p,
 	struct entry_val	 ev;
 	int			 rc;
 
+	if (t->failed)
+		return -1;
 	rc = table_get(t->txn, t->st->dbi[TABLE(0, p->family)], p, &ev);
 	if (rc == MDB_NOTFOUND)
 		return 0;
 	if (rc != 0)
 		return store_fail(t, "get", rc);
 	if ((rc = store_get_record(t->txn, t->st, ev.record, &v)) != 1)
-		return rc;
+		return rc == -1 ? store_failx(t, STORE_EFAIL) : rc;
 	store_decode_record(&v, out);
 	out->code = ev.code;
 	return 1;
@@ -355,7 +507,7 @@ store_audit_put(struct store_txn *t, int action, const struct addr *a,
 	buf[sizeof(ad) + na + 1 + nt] = '\0';
 	v.mv_size = sizeof(ad) + na + nt + 2;
 	v.mv_data = buf;
-	if ((rc = mdb_put(t->txn, t->st->dbi[DB_AUDIT], &k, &v,
+	if ((rc = store_mdb_put(t, DB_AUDIT, &k, &v,
 	    MDB_APPEND)) != 0)
 		return store_fail(t, "audit", rc);
 	t->meta.next_audit++;
@@ -367,7 +519,7 @@ store_audit_put(struct store_txn *t, int action, const struct addr *a,
 	k.mv_data = ikey;
 	v.mv_size = sizeof(iseq);
 	v.mv_data = iseq;
-	if ((rc = mdb_put(t->txn, t->st->dbi[DB_AUDIT_IDX], &k, &v, 0)) != 0)
+	if ((rc = store_mdb_put(t, DB_AUDIT_IDX, &k, &v, 0)) != 0)
 		return store_fail(t, "audit index", rc);
 	return 0;
 }
@@ -376,8 +528,10 @@ int
 store_audit_add(struct store_txn *t, int action, const struct addr *a,
     uint32_t code, const char *text)
 {
-	if (action <= 0 || action >= STORE_AUDIT_MAX)
+	if (t->failed)
 		return -1;
+	if (action <= 0 || action >= STORE_AUDIT_MAX)
+		return store_invalid(t, "audit: action");
 	return store_audit_put(t, action, a, code, text);
 }
 
@@ -389,7 +543,9 @@ store_evidence_put(struct store_txn *t, const void *blob, size_t len,
 	MDB_val		k = { sizeof(seq), &seq }, v = { len, (void *)blob };
 	int		rc;
 
-	if ((rc = mdb_put(t->txn, t->st->dbi[DB_EVIDENCE], &k, &v,
+	if (t->failed)
+		return -1;
+	if ((rc = store_mdb_put(t, DB_EVIDENCE, &k, &v,
 	    MDB_APPEND)) != 0)
 		return store_fail(t, "evidence", rc);
 	t->meta.next_evidence++;
@@ -401,7 +557,13 @@ int
 store_txn_queue_get(struct store_txn *t, const struct addr *a,
     struct store_probe *out)
 {
-	return store_queue_lookup(t->txn, t->st, a, out);
+	int rc;
+
+	if (t->failed)
+		return -1;
+	if ((rc = store_queue_lookup(t->txn, t->st, a, out)) == -1)
+		return store_failx(t, STORE_EFAIL);
+	return rc;
 }
 
 int
@@ -411,6 +573,8 @@ store_queue_del(struct store_txn *t, const struct addr *a)
 	MDB_val	k = { IDX_KEY_LEN, key + 8 }, v;
 	int	rc;
 
+	if (t->failed)
+		return -1;
 	store_idx_key(a, key + 8);
 	rc = mdb_get(t->txn, t->st->dbi[DB_QUEUE_ADDR], &k, &v);
 	if (rc == MDB_NOTFOUND)
@@ -418,11 +582,11 @@ store_queue_del(struct store_txn *t, const struct addr *a)
 	if (rc != 0 || v.mv_size != 8)
 		return store_fail(t, "queue", rc ? rc : MDB_CORRUPTED);
 	memcpy(key, v.mv_data, 8);
-	if ((rc = mdb_del(t->txn, t->st->dbi[DB_QUEUE_ADDR], &k, NULL)) != 0)
+	if ((rc = store_mdb_del(t, DB_QUEUE_ADDR, &k)) != 0)
 		return store_fail(t, "queue", rc);
 	k.mv_size = sizeof(key);
 	k.mv_data = key;
-	rc = mdb_del(t->txn, t->st->dbi[DB_QUEUE], &k, NULL);
+	rc = store_mdb_del(t, DB_QUEUE, &k);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return store_fail(t, "queue", rc);
 	t->meta.queued--;
@@ -437,8 +601,10 @@ store_queue_put(struct store_txn *t, const struct store_probe *p)
 	MDB_val			k, v;
 	int			rc;
 
-	if (!valid_prefix(&p->addr) || p->due < 0)
+	if (t->failed)
 		return -1;
+	if (!valid_prefix(&p->addr) || p->due < 0)
+		return store_invalid(t, "queue: address or due time");
 	if (store_queue_del(t, &p->addr) == -1)
 		return -1;
 	store_be64(key, (uint64_t)p->due);
@@ -454,13 +620,13 @@ store_queue_put(struct store_txn *t, const struct store_probe *p)
 	k.mv_data = key;
 	v.mv_size = sizeof(qd);
 	v.mv_data = &qd;
-	if ((rc = mdb_put(t->txn, t->st->dbi[DB_QUEUE], &k, &v, 0)) != 0)
+	if ((rc = store_mdb_put(t, DB_QUEUE, &k, &v, 0)) != 0)
 		return store_fail(t, "queue", rc);
 	k.mv_size = IDX_KEY_LEN;
 	k.mv_data = key + 8;
 	v.mv_size = 8;
 	v.mv_data = key;
-	if ((rc = mdb_put(t->txn, t->st->dbi[DB_QUEUE_ADDR], &k, &v, 0)) != 0)
+	if ((rc = store_mdb_put(t, DB_QUEUE_ADDR, &k, &v, 0)) != 0)
 		return store_fail(t, "queue", rc);
 	t->meta.queued++;
 	return 0;

@@ -1,7 +1,7 @@
 /*
  * proberd.c -- the relaybl prober: queue, probes, sink, retests, expiry
  *
- * proberd [-c FILE] [-d DIR] [-v]
+ * proberd [-c FILE] [-d DIR] [-u USER] [-v]
  *
  * One event loop.  Every second the scheduler takes due work from the
  * store's probe queue (submissions, retests, removal requests), within the
@@ -39,6 +39,13 @@
  * little.  Each stage has a deadline that a trickle does not extend (the
  * first command, each command, the whole of DATA); out of descriptors,
  * the listener rests a second instead of spinning.
+ *
+ * When the store refuses a write (full, or failing), every transaction is
+ * aborted at once -- none outlives its function, so other writers and
+ * SIGTERM never wait for us -- and an outcome that could not be written
+ * waits in memory, in order, retried after a backoff (1 s doubling to
+ * 5 min).  Meanwhile no new probe starts and the waiting address is not
+ * probed again; on SIGTERM what still waits is logged as lost.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -52,6 +59,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <libgen.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +113,9 @@ struct recent {
 };
 TAILQ_HEAD(recents, recent);
 
+struct result;
+TAILQ_HEAD(results, result);
+
 struct sinkconn {
 	struct proberd		*d;
 	struct bufferevent	*bev;
@@ -124,6 +137,10 @@ struct proberd {
 	struct sink_conf	 sinkconf;
 	uint8_t			 key[32];
 	const char		*storedir;
+	const char		*user;		/* -u or [prober] user */
+	uid_t			 uid;
+	gid_t			 gid;
+	char			 secret[4200];	/* secret_file */
 	const char		*domain;
 	const char		*info_url;
 	char			 sink_listen[128];
@@ -148,6 +165,12 @@ struct proberd {
 	int			 nrecent;
 	int64_t			 unsolicited_minute;
 	int			 unsolicited_n;
+	/* Outcomes the store refused, waiting for a retry. */
+	struct results		 pending;	/* outcomes the store refused */
+	int			 npending;
+	int			 store_failing;	/* no new work until a retry */
+	int			 backoff;	/* seconds to the next retry */
+	struct event		*retry;
 };
 
 /* What a delivery to the sink proves. */
@@ -162,23 +185,36 @@ struct proof {
 };
 
 static void	finish(struct active *, int, const struct proof *);
+static void	kick(struct proberd *);
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: proberd [-c FILE] [-d DIR] [-v]\n");
+	fprintf(stderr, "usage: proberd [-c FILE] [-d DIR] [-u USER] [-v]\n");
 	exit(2);
 }
 
 /* --- Configuration --------------------------------------------------- */
 
+/*
+ * Reads the cookie secret, or creates it (32 random bytes, mode 0600) the
+ * first time.  Its default place is the store directory, which exists
+ * and is ours wherever proberd runs from; a secret_file in a directory
+ * that does not exist is an error naming that directory.
+ */
 static int
 load_secret(struct proberd *d, const char *path)
 {
+	char	dir[sizeof(d->secret)];
 	int	fd;
 	ssize_t	n;
 
 	if ((fd = open(path, O_RDONLY)) == -1 && errno == ENOENT) {
+		snprintf(dir, sizeof(dir), "%s", path);
+		if (access(dirname(dir), F_OK) == -1) {
+			log_warnx("secret_file %s: no directory %s", path, dir);
+			return -1;
+		}
 		/* Created once, readable by the prober only. */
 		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600)) == -1 ||
 		    (n = getrandom(d->key, sizeof(d->key), 0)) !=
@@ -242,16 +278,20 @@ load_config(struct proberd *d)
 	    "smtp_port", "allow", "concurrency", "per_net_concurrency",
 	    "timeout_connect", "timeout_greeting", "timeout_command",
 	    "confirm_window", "retest_interval", "listing_ttl", "secret_file",
-	    "info_url", "max_attempts", "egress_scope", "egress_scope6",
-	    "sink_max_connections", "sink_max_per_address", "sink_accept_rate",
-	    "sink_timeout_greeting", "sink_timeout_command",
-	    "sink_timeout_data", NULL };
+	    "info_url", "max_attempts", "user", "egress_scope",
+	    "egress_scope6", "sink_max_connections", "sink_max_per_address",
+	    "sink_accept_rate", "sink_timeout_greeting",
+	    "sink_timeout_command", "sink_timeout_data", NULL };
 	struct config	*c = d->cfg;
-	const char	*err, *bad;
+	const char	*err, *bad, *secret;
 
 	config_check_keys(c, "prober", keys);
 	if (d->storedir == NULL)
 		d->storedir = config_str(c, "store", "dir", "state/store");
+	if (d->user == NULL)
+		d->user = config_str(c, "prober", "user", NULL);
+	if (d->user != NULL && d->user[0] == '\0')
+		d->user = NULL;		/* "user =": stay as started */
 	d->domain = config_str(c, "prober", "probe_domain", "probe.invalid");
 	d->info_url = config_str(c, "prober", "info_url",
 	    "https://relaybl.example/about");
@@ -289,17 +329,92 @@ load_config(struct proberd *d)
 	/* A cookie is good while a probe or its confirmation may last. */
 	d->sinkconf.max_age = d->confirm_window + 3 * (d->t_connect +
 	    d->t_greeting + 30 * d->t_command) + 3600;
-	return load_secret(d, config_str(c, "prober", "secret_file",
-	    "state/prober.secret"));
+	if ((secret = config_str(c, "prober", "secret_file", NULL)) != NULL)
+		snprintf(d->secret, sizeof(d->secret), "%s", secret);
+	else
+		snprintf(d->secret, sizeof(d->secret), "%s/prober.secret",
+		    d->storedir);
+	return 0;
+}
+
+/*
+ * Whether proberd can become the user it is told to (-u, [prober] user):
+ * only root can, and anyone else asking is an error, not ignored.  Root
+ * told nothing is warned.  0 or -1 (logged).
+ */
+static int
+check_user(struct proberd *d)
+{
+	struct passwd *pw;
+
+	if (d->user == NULL) {
+		if (geteuid() == 0)
+			log_warnx("running as root: give -u USER or [prober] "
+			    "user to drop root once the sink is bound");
+		return 0;
+	}
+	if (geteuid() != 0) {
+		log_warnx("cannot become user %s (-u, [prober] user): not "
+		    "started as root (uid %u); start proberd as root, or "
+		    "name no user", d->user, (unsigned)geteuid());
+		return -1;
+	}
+	if ((pw = getpwnam(d->user)) == NULL) {
+		log_warnx("cannot become user %s: no such user", d->user);
+		return -1;
+	}
+	d->uid = pw->pw_uid;
+	d->gid = pw->pw_gid;
+	return 0;
+}
+
+/* Becomes d->user, once the sink is bound.  0 or -1 (logged). */
+static int
+drop_privileges(struct proberd *d)
+{
+	if (d->user == NULL)
+		return 0;
+	if (setgroups(1, &d->gid) == -1 || setgid(d->gid) == -1 ||
+	    setuid(d->uid) == -1) {
+		log_warn("cannot become %s", d->user);
+		return -1;
+	}
+	if (setuid(0) != -1) {
+		log_warnx("could become root again after becoming %s",
+		    d->user);
+		return -1;
+	}
+	return 0;
 }
 
 /* --- Recording outcomes ------------------------------------------------ */
+
+/*
+ * An outcome as it is to be written: the evidence already rendered (the
+ * probe is gone by the time a retry writes it) and the audit text made,
+ * so that it can wait in memory while the store refuses writes.
+ */
+struct result {
+	struct addr		 addr;
+	struct store_probe	 q;		/* its queue entry, if has_q */
+	int			 has_q;
+	int			 outcome;
+	struct addr		 peer;		/* who delivered, if has_peer */
+	int			 has_peer;
+	int			 egress;	/* 1: list peer as egress */
+	int64_t			 now;		/* when the outcome was known */
+	char			*blob;		/* the evidence, or NULL */
+	size_t			 blen;
+	char			 text[STORE_TEXT_MAX];	/* of the audit entry */
+	TAILQ_ENTRY(result)	 entry;
+};
 
 static int
 list_addr(struct store_txn *t, const struct addr *a, int kind, uint32_t code,
     uint64_t evidence, int64_t now, int64_t ttl, const char *text)
 {
 	struct store_listing	l, old;
+	int			rc;
 
 	memset(&l, 0, sizeof(l));
 	l.code = code;
@@ -309,126 +424,321 @@ list_addr(struct store_txn *t, const struct addr *a, int kind, uint32_t code,
 	l.evidence = evidence;
 	snprintf(l.source, sizeof(l.source), "proberd");
 	snprintf(l.text, sizeof(l.text), "%s", text);
-	if (store_txn_get(t, a, &old) == 1)
+	if ((rc = store_txn_get(t, a, &old)) == -1)
+		return -1;
+	if (rc == 1)
 		l.first_listed = old.first_listed;
 	return store_list(t, a, &l);
 }
 
-/*
- * Writes an outcome: evidence, listing changes, the queue, the audit.
- * q may be NULL for a delivery that no running probe waited for.
- */
+/* The evidence of an outcome: what happened, the transcript, the proof. */
 static void
-record(struct proberd *d, const struct store_probe *q, const struct addr *a,
-    int outcome, const struct probe_summary *sum, const struct probe *pr,
+render_evidence(struct result *r, const struct probe_summary *sum,
+    const struct probe *pr, const struct proof *pf)
+{
+	FILE	*fp;
+	char	 abuf[ADDR_STRLEN], pbuf[ADDR_STRLEN];
+	int	 reason = r->has_q ? r->q.reason : STORE_PROBE_SUBMIT;
+
+	if ((fp = open_memstream(&r->blob, &r->blen)) == NULL)
+		return;
+	fprintf(fp, "relay test of %s (%s): %s\n", addr_format(&r->addr, abuf),
+	    store_reason_name(reason), outcome_names[r->outcome]);
+	if (pf)
+		fprintf(fp, "form that relayed: %s\n",
+		    battery_form_name(pf->form));
+	else if (sum && sum->accepted_form >= 0)
+		fprintf(fp, "form that was accepted: %s\n",
+		    battery_form_name(sum->accepted_form));
+	if (r->has_peer)
+		fprintf(fp, "delivered to the sink by %s\n",
+		    addr_format(&r->peer, pbuf));
+	if (pf && pf->not_egress)
+		fprintf(fp, "delivered via %s, %s, not listed\n",
+		    addr_format(&r->peer, pbuf), pf->not_egress);
+	if (pr) {
+		fprintf(fp, "\n== SMTP transcript\n");
+		probe_write_transcript(pr, fp);
+	}
+	if (pf)
+		fprintf(fp, "\n== message as received\n%.*s",
+		    (int)pf->len, pf->message);
+	if (fclose(fp) != 0) {
+		free(r->blob);
+		r->blob = NULL;
+	}
+}
+
+/*
+ * Makes the result of an outcome.  q may be NULL for a delivery that no
+ * running probe waited for.  NULL when out of memory (logged).
+ */
+static struct result *
+result_new(const struct store_probe *q, const struct addr *a, int outcome,
+    const struct probe_summary *sum, const struct probe *pr,
     const struct proof *pf)
 {
-	const struct addr	*peer = pf ? pf->peer : NULL;
-	struct store_txn	*t;
-	struct store_probe	 next;
-	int64_t			 now = time(NULL);
-	uint64_t		 ev = 0;
-	char			*blob = NULL, text[STORE_TEXT_MAX];
-	char			 abuf[ADDR_STRLEN], pbuf[ADDR_STRLEN];
-	char			 why[128 + ADDR_STRLEN];
-	size_t			 blen = 0;
-	int			 reason = q ? q->reason : STORE_PROBE_SUBMIT;
-	FILE			*fp;
+	struct result	*r;
+	char		 pbuf[ADDR_STRLEN], why[128 + ADDR_STRLEN];
+	int		 reason = q ? q->reason : STORE_PROBE_SUBMIT;
 
-	if ((t = store_begin(d->st, "proberd")) == NULL)
-		return;
-	addr_format(a, abuf);
-	if ((fp = open_memstream(&blob, &blen)) != NULL) {
-		fprintf(fp, "relay test of %s (%s): %s\n", abuf,
-		    store_reason_name(reason), outcome_names[outcome]);
-		if (pf)
-			fprintf(fp, "form that relayed: %s\n",
-			    battery_form_name(pf->form));
-		else if (sum && sum->accepted_form >= 0)
-			fprintf(fp, "form that was accepted: %s\n",
-			    battery_form_name(sum->accepted_form));
-		if (peer)
-			fprintf(fp, "delivered to the sink by %s\n",
-			    addr_format(peer, pbuf));
-		if (pf && pf->not_egress)
-			fprintf(fp, "delivered via %s, %s, not listed\n",
-			    addr_format(peer, pbuf), pf->not_egress);
-		if (pr) {
-			fprintf(fp, "\n== SMTP transcript\n");
-			probe_write_transcript(pr, fp);
-		}
-		if (pf)
-			fprintf(fp, "\n== message as received\n%.*s",
-			    (int)pf->len, pf->message);
-		fclose(fp);
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		log_warn("result");
+		return NULL;
 	}
-	if (blob && store_evidence_put(t, blob, blen, &ev) == -1)
-		goto err;
-	switch (outcome) {
-	case O_LISTED:
-		if (list_addr(t, a, STORE_KIND_RELAY, 0x7f000002u, ev, now,
-		    d->listing_ttl, "") == -1)
-			goto err;
-		/* Multi-hop egress: only where judge_egress() says so. */
-		if (pf && pf->egress && list_addr(t, peer, STORE_KIND_EGRESS,
-		    0x7f000003u, ev, now, d->listing_ttl, "") == -1)
-			goto err;
-		memset(&next, 0, sizeof(next));
-		next.addr = *a;
-		next.reason = STORE_PROBE_RETEST;
-		next.due = now + d->retest_interval;
-		if (store_queue_put(t, &next) == -1)
-			goto err;
-		break;
-	case O_CLEAN:
-		if (reason != STORE_PROBE_SUBMIT &&
-		    store_unlist(t, a, "clean retest: every form refused") ==
-		    -1)
-			goto err;
-		store_queue_del(t, a);
-		break;
-	case O_INCONCLUSIVE:
-		if (q && q->attempts + 1 < d->max_attempts) {
-			next = *q;
-			next.running = 0;
-			next.attempts++;
-			next.due = now + 300 * (1LL << next.attempts);
-			if (store_queue_put(t, &next) == -1)
-				goto err;
-		} else
-			store_queue_del(t, a);
-		break;
-	default:
-		store_queue_del(t, a);
-		break;
+	r->addr = *a;
+	if (q) {
+		r->q = *q;
+		r->has_q = 1;
 	}
+	r->outcome = outcome;
+	if (pf && pf->peer) {
+		r->peer = *pf->peer;
+		r->has_peer = 1;
+		r->egress = pf->egress;
+	}
+	r->now = time(NULL);
+	render_evidence(r, sum, pr, pf);
 	/* Why: the form that relayed, or how an inconclusive probe ended. */
 	why[0] = '\0';
 	if (pf)
 		snprintf(why, sizeof(why), "form %s delivered by %s%s%s%s; ",
-		    battery_form_name(pf->form), addr_format(peer, pbuf),
+		    battery_form_name(pf->form), addr_format(&r->peer, pbuf),
 		    pf->not_egress ? " (" : "",
 		    pf->not_egress ? pf->not_egress : "",
 		    pf->not_egress ? ", not listed)" : "");
 	else if (outcome == O_INCONCLUSIVE && sum && sum->last_end !=
 	    SMTP_END_OK)
 		snprintf(why, sizeof(why), "%s; ", smtp_end_name(sum->last_end));
-	snprintf(text, sizeof(text), "%s: %s (%saccepted %d, refused %d, "
-	    "tempfail %d)", store_reason_name(reason), outcome_names[outcome],
-	    why, sum ? sum->accepted : 0, sum ? sum->refused : 0,
-	    sum ? sum->tempfail : 0);
-	if (store_audit_add(t, STORE_AUDIT_PROBE, a, outcome == O_LISTED ?
-	    0x7f000002u : 0, text) == -1 || store_commit(t) == -1) {
-		t = NULL;
-		goto err;
+	snprintf(r->text, sizeof(r->text), "%s: %s (%saccepted %d, refused "
+	    "%d, tempfail %d)", store_reason_name(reason),
+	    outcome_names[outcome], why, sum ? sum->accepted : 0,
+	    sum ? sum->refused : 0, sum ? sum->tempfail : 0);
+	return r;
+}
+
+static void
+result_free(struct result *r)
+{
+	if (r == NULL)
+		return;
+	free(r->blob);
+	free(r);
+}
+
+/* The queue after an outcome: retest, retry with backoff, or done. */
+static int
+requeue(struct proberd *d, struct store_txn *t, const struct result *r)
+{
+	struct store_probe	next;
+
+	switch (r->outcome) {
+	case O_LISTED:
+		memset(&next, 0, sizeof(next));
+		next.addr = r->addr;
+		next.reason = STORE_PROBE_RETEST;
+		next.due = r->now + d->retest_interval;
+		return store_queue_put(t, &next);
+	case O_INCONCLUSIVE:
+		if (r->has_q && r->q.attempts + 1 < d->max_attempts) {
+			next = r->q;
+			next.running = 0;
+			next.attempts++;
+			next.due = r->now + 300 * (1LL << next.attempts);
+			return store_queue_put(t, &next);
+		}
+		break;
+	default:
+		break;
 	}
-	log_info("%s: %s", abuf, text);
-	free(blob);
-	return;
+	return store_queue_del(t, &r->addr) == -1 ? -1 : 0;
+}
+
+/*
+ * Writes a result in one transaction: evidence, listing changes, the
+ * queue, the audit.  Any failure aborts the transaction (so no write lock
+ * outlives this call).  Returns 0, or -1 with the store unchanged.
+ */
+static int
+result_write(struct proberd *d, const struct result *r)
+{
+	const struct addr	*a = &r->addr;
+	struct store_txn	*t;
+	uint64_t		 ev = 0;
+	int			 reason = r->has_q ? r->q.reason :
+				    STORE_PROBE_SUBMIT;
+
+	if ((t = store_begin(d->st, "proberd")) == NULL)
+		return -1;
+	store_txn_settime(t, r->now);
+	if (r->blob && store_evidence_put(t, r->blob, r->blen, &ev) == -1)
+		goto err;
+	if (r->outcome == O_LISTED) {
+		if (list_addr(t, a, STORE_KIND_RELAY, 0x7f000002u, ev, r->now,
+		    d->listing_ttl, "") == -1)
+			goto err;
+		/* Multi-hop egress: only where judge_egress() says so. */
+		if (r->egress && list_addr(t, &r->peer, STORE_KIND_EGRESS,
+		    0x7f000003u, ev, r->now, d->listing_ttl, "") == -1)
+			goto err;
+	}
+	if (r->outcome == O_CLEAN && reason != STORE_PROBE_SUBMIT &&
+	    store_unlist(t, a, "clean retest: every form refused") == -1)
+		goto err;
+	if (requeue(d, t, r) == -1 || store_audit_add(t, STORE_AUDIT_PROBE, a,
+	    r->outcome == O_LISTED ? 0x7f000002u : 0, r->text) == -1)
+		goto err;
+	/* store_commit ends the txn whatever it returns. */
+	return store_commit(t);
 err:
 	store_abort(t);
-	free(blob);
-	log_warnx("%s: could not record the outcome", abuf);
+	return -1;
+}
+
+static struct result *
+find_pending(struct proberd *d, const struct addr *a)
+{
+	struct result *r;
+
+	TAILQ_FOREACH(r, &d->pending, entry)
+		if (r->addr.family == a->family &&
+		    memcmp(r->addr.bytes, a->bytes, addr_len(a)) == 0)
+			return r;
+	return NULL;
+}
+
+static const char *
+store_trouble_name(struct proberd *d)
+{
+	return store_error(d->st) == STORE_EFULL ? "the store is full" :
+	    "the store failed";
+}
+
+/*
+ * A write failed: no new work starts (its outcome could not be written
+ * either) until a retry after a backoff, 1 s doubling to 5 min, finds the
+ * store writable again.
+ */
+static void
+store_trouble(struct proberd *d)
+{
+	struct timeval tv;
+
+	d->backoff = d->backoff ? d->backoff * 2 : 1;
+	if (d->backoff > 300)
+		d->backoff = 300;
+	d->store_failing = 1;
+	tv.tv_sec = d->backoff;
+	tv.tv_usec = 0;
+	if (!d->stopping && !evtimer_pending(d->retry, NULL))
+		evtimer_add(d->retry, &tv);
+}
+
+/* A write succeeded: the next trouble starts at the shortest backoff. */
+static void
+store_fine(struct proberd *d)
+{
+	if (TAILQ_EMPTY(&d->pending))
+		d->backoff = 0;
+}
+
+/*
+ * Writes waiting results in the order they came, up to the first that
+ * fails.  Returns 0 when none is left.
+ */
+static int
+write_pending(struct proberd *d)
+{
+	struct result	*r;
+	char		 abuf[ADDR_STRLEN];
+
+	while ((r = TAILQ_FIRST(&d->pending)) != NULL) {
+		if (result_write(d, r) == -1)
+			return -1;
+		TAILQ_REMOVE(&d->pending, r, entry);
+		d->npending--;
+		log_info("%s: %s (written late)", addr_format(&r->addr, abuf),
+		    r->text);
+		result_free(r);
+	}
+	return 0;
+}
+
+/* The backoff ended: write what waits, and let the scheduler go on. */
+static void
+on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct proberd *d = arg;
+
+	(void)fd;
+	(void)what;
+	if (write_pending(d) == -1) {
+		store_trouble(d);
+		log_warnx("%d outcomes wait in memory: %s; next try in %d s",
+		    d->npending, store_trouble_name(d), d->backoff);
+		return;
+	}
+	d->store_failing = 0;
+	store_fine(d);
+	kick(d);
+}
+
+/*
+ * Records an outcome.  q may be NULL for a delivery that no running probe
+ * waited for.  When the store refuses the write the result waits in memory
+ * (and its address is not probed again) until a retry writes it.
+ */
+static void
+record(struct proberd *d, const struct store_probe *q, const struct addr *a,
+    int outcome, const struct probe_summary *sum, const struct probe *pr,
+    const struct proof *pf)
+{
+	struct result	*r, *old;
+	char		 abuf[ADDR_STRLEN];
+
+	addr_format(a, abuf);
+	/* A later copy of a relayed cookie proves nothing new. */
+	if (q == NULL && (old = find_pending(d, a)) != NULL &&
+	    old->outcome == O_LISTED)
+		return;
+	if ((r = result_new(q, a, outcome, sum, pr, pf)) == NULL) {
+		log_warnx("%s: outcome lost (out of memory)", abuf);
+		return;
+	}
+	/* Results are written in order: a new one waits behind the others. */
+	if (TAILQ_EMPTY(&d->pending) && result_write(d, r) == 0) {
+		log_info("%s: %s", abuf, r->text);
+		store_fine(d);
+		result_free(r);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&d->pending, r, entry);
+	d->npending++;
+	if (!d->store_failing)
+		store_trouble(d);
+	log_warnx("%s: %s: not written (%s); kept in memory, %d waiting",
+	    abuf, r->text, store_trouble_name(d), d->npending);
+}
+
+/* SIGTERM: a last try for waiting results; what still fails is lost. */
+static void
+drop_pending(struct proberd *d)
+{
+	struct result	*r;
+	char		 abuf[ADDR_STRLEN];
+
+	if (TAILQ_EMPTY(&d->pending) || write_pending(d) == 0)
+		return;
+	log_warnx("%d outcomes could not be written (%s) and are lost; their "
+	    "addresses stay queued and will be probed again", d->npending,
+	    store_trouble_name(d));
+	while ((r = TAILQ_FIRST(&d->pending)) != NULL) {
+		TAILQ_REMOVE(&d->pending, r, entry);
+		d->npending--;
+		log_warnx("lost: %s: %s", addr_format(&r->addr, abuf),
+		    r->text);
+		result_free(r);
+	}
 }
 
 /* --- Probes ------------------------------------------------------------ */
@@ -444,8 +754,6 @@ find_active(struct proberd *d, const struct addr *a)
 			return ac;
 	return NULL;
 }
-
-static void	kick(struct proberd *);
 
 static void
 active_free(struct active *ac)
@@ -553,6 +861,7 @@ start_probe(struct proberd *d, const struct store_probe *q)
 {
 	struct active		*ac;
 	struct probe_params	 p;
+	char			 abuf[ADDR_STRLEN];
 
 	if ((ac = calloc(1, sizeof(*ac))) == NULL)
 		return -1;
@@ -582,6 +891,8 @@ start_probe(struct proberd *d, const struct store_probe *q)
 		active_free(ac);
 		return -1;
 	}
+	log_debug("%s: probing (%s, attempt %d)", addr_format(&q->addr,
+	    abuf), store_reason_name(q->reason), q->attempts + 1);
 	return 0;
 }
 
@@ -595,22 +906,33 @@ mark_running(struct proberd *d, const struct store_probe *list, int n,
 {
 	struct store_txn	*t;
 	struct store_probe	 q;
+	int			 rc;
 
 	if (n == 0)
 		return 0;
 	if ((t = store_begin(d->st, "proberd")) == NULL)
-		return -1;
+		goto err;
 	for (int i = 0; i < n; i++) {
-		if (store_txn_queue_get(t, &list[i].addr, &q) != 1 ||
-		    q.running == running)
+		if ((rc = store_txn_queue_get(t, &list[i].addr, &q)) == -1)
+			goto err;
+		if (rc == 0 || q.running == running)
 			continue;
 		q.running = running;
-		if (store_queue_put(t, &q) == -1) {
-			store_abort(t);
-			return -1;
-		}
+		if (store_queue_put(t, &q) == -1)
+			goto err;
 	}
-	return store_commit(t);
+	rc = store_commit(t);
+	t = NULL;		/* the commit ended it, either way */
+	if (rc == 0) {
+		store_fine(d);
+		return 0;
+	}
+err:
+	store_abort(t);
+	log_warnx("could not mark %d probes %s in the queue (%s)", n,
+	    running ? "running" : "pending", store_trouble_name(d));
+	store_trouble(d);
+	return -1;
 }
 
 struct due {
@@ -632,7 +954,9 @@ collect_due(const struct store_probe *q, void *arg)
 
 	if (q->due > du->now || du->n == du->max)
 		return 1;		/* in due order: nothing later is due */
-	if (find_active(du->d, &q->addr) != NULL)
+	/* Running, or probed with its outcome waiting to be written. */
+	if (find_active(du->d, &q->addr) != NULL ||
+	    find_pending(du->d, &q->addr) != NULL)
 		return 0;
 	for (int i = 0; i < du->n; i++)
 		net += same_net(&du->list[i].addr, &q->addr);
@@ -649,13 +973,21 @@ refuse(struct proberd *d, const struct store_probe *q, const char *why)
 	struct store_txn	*t = store_begin(d->st, "proberd");
 	char			 buf[ADDR_STRLEN];
 
-	if (t == NULL)
-		return;
-	store_queue_del(t, &q->addr);
-	store_audit_add(t, STORE_AUDIT_PROBE, &q->addr, 0, why);
-	if (store_commit(t) == 0)
-		log_warnx("%s: not probed: %s", addr_format(&q->addr, buf),
-		    why);
+	addr_format(&q->addr, buf);
+	if (t == NULL || store_queue_del(t, &q->addr) == -1 ||
+	    store_audit_add(t, STORE_AUDIT_PROBE, &q->addr, 0, why) == -1) {
+		store_abort(t);
+		goto err;
+	}
+	if (store_commit(t) == -1)
+		goto err;
+	store_fine(d);
+	log_warnx("%s: not probed: %s", buf, why);
+	return;
+err:
+	log_warnx("%s: not probed (%s), but could not say so (%s)", buf, why,
+	    store_trouble_name(d));
+	store_trouble(d);
 }
 
 /*
@@ -672,7 +1004,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (d->stopping || d->nactive >= d->concurrency)
+	if (d->stopping || d->store_failing || d->nactive >= d->concurrency)
 		return;
 	memset(&du, 0, sizeof(du));
 	du.d = d;
@@ -682,7 +1014,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		return;
 	if (store_queue_walk(d->rd, collect_due, &du) == -1)
 		du.n = 0;
-	for (int i = 0; i < du.n; i++) {
+	for (int i = 0; i < du.n && !d->store_failing; i++) {
 		if ((why = probe_refusal(&du.list[i].addr, &d->allow)) !=
 		    NULL) {
 			refuse(d, &du.list[i], why);
@@ -746,6 +1078,7 @@ on_expiry(evutil_socket_t fd, short what, void *arg)
 	struct proberd		*d = arg;
 	struct expiry		 ex;
 	struct store_txn	*t;
+	int			 rc;
 
 	(void)fd;
 	(void)what;
@@ -755,15 +1088,26 @@ on_expiry(evutil_socket_t fd, short what, void *arg)
 	if (store_walk(d->rd, 0, collect_expired, &ex) == -1 || ex.n == 0)
 		return;
 	if ((t = store_begin(d->st, "proberd")) == NULL)
-		return;
+		goto err;
 	for (int i = 0; i < ex.n; i++) {
-		if (store_unlist(t, &ex.list[i], "not reconfirmed within "
-		    "listing_ttl") == 1)
-			store_audit_add(t, STORE_AUDIT_EXPIRE, &ex.list[i], 0,
-			    "listing expired");
+		if ((rc = store_unlist(t, &ex.list[i], "not reconfirmed within "
+		    "listing_ttl")) == -1 || (rc == 1 && store_audit_add(t,
+		    STORE_AUDIT_EXPIRE, &ex.list[i], 0, "listing expired") ==
+		    -1)) {
+			store_abort(t);
+			goto err;
+		}
 	}
-	if (store_commit(t) == 0)
-		log_info("%d listings expired", ex.n);
+	if (store_commit(t) == -1)
+		goto err;
+	store_fine(d);
+	log_info("%d listings expired", ex.n);
+	return;
+err:
+	/* They stay listed until the next try, a minute from now. */
+	log_warnx("could not expire %d listings (%s)", ex.n,
+	    store_trouble_name(d));
+	store_trouble(d);
 }
 
 /* --- What waits for a delivery ------------------------------------------ */
@@ -1379,13 +1723,16 @@ main(int argc, char **argv)
 
 	log_init("proberd", 0);
 	signal(SIGPIPE, SIG_IGN);
-	while ((ch = getopt(argc, argv, "c:d:v")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:u:v")) != -1) {
 		switch (ch) {
 		case 'c':
 			cfgpath = optarg;
 			break;
 		case 'd':
 			d.storedir = optarg;
+			break;
+		case 'u':
+			d.user = optarg;
 			break;
 		case 'v':
 			log_setverbose(1);
@@ -1397,22 +1744,28 @@ main(int argc, char **argv)
 	if (optind != argc)
 		usage();
 	TAILQ_INIT(&d.actives);
-	if ((d.cfg = config_load(cfgpath)) == NULL || load_config(&d) == -1)
+	TAILQ_INIT(&d.pending);
+	if ((d.cfg = config_load(cfgpath)) == NULL || load_config(&d) == -1 ||
+	    check_user(&d) == -1)
+		exit(2);
+	/* Only the sink's socket is made as root: it may be port 25. */
+	if ((d.base = event_base_new()) == NULL || open_sink(&d) == -1 ||
+	    drop_privileges(&d) == -1)
 		exit(2);
 	if ((d.st = store_open(d.storedir, 0, d.map_size)) == NULL ||
-	    (d.rd = store_reader_new(d.st)) == NULL)
-		exit(2);
-	if ((d.base = event_base_new()) == NULL || open_sink(&d) == -1)
+	    (d.rd = store_reader_new(d.st)) == NULL ||
+	    load_secret(&d, d.secret) == -1)
 		exit(2);
 	d.sinkev = event_new(d.base, d.sinkfd, EV_READ | EV_PERSIST,
 	    sink_accept, &d);
 	d.tick = event_new(d.base, -1, EV_PERSIST, on_tick, &d);
 	d.soon = evtimer_new(d.base, on_tick, &d);
 	d.expiry = event_new(d.base, -1, EV_PERSIST, on_expiry, &d);
+	d.retry = evtimer_new(d.base, on_retry, &d);
 	sigterm = evsignal_new(d.base, SIGTERM, on_signal, &d);
 	sigint = evsignal_new(d.base, SIGINT, on_signal, &d);
 	if (d.sinkev == NULL || d.tick == NULL || d.soon == NULL ||
-	    d.expiry == NULL ||
+	    d.expiry == NULL || d.retry == NULL ||
 	    sigterm == NULL || sigint == NULL || event_add(d.sinkev, NULL) ||
 	    event_add(d.tick, &second) || event_add(d.expiry, &minute) ||
 	    event_add(sigterm, NULL) || event_add(sigint, NULL))
@@ -1425,6 +1778,8 @@ main(int argc, char **argv)
 	log_info("stopping; %d probes in flight stay queued", d.nactive);
 	d.stopping = 1;
 	abandon_all(&d);
+	drop_pending(&d);
+	event_free(d.retry);
 	event_free(d.sinkev);
 	event_free(d.tick);
 	event_free(d.soon);

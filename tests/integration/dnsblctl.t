@@ -17,8 +17,10 @@ run ctl init
 is "$rc" 0 "init"
 run ctl init
 is "$rc" 0 "init again keeps the store"
-is "$(stat -c %a "$S/data.mdb")" 664 "data.mdb group-writable for other programs"
-is "$(stat -c %a "$S/lock.mdb")" 664 "lock.mdb group-writable for readers"
+# The umask decides, within 0660: never world-readable.
+mode=$(printf '%o' $(( 0660 & ~$(umask) )))
+is "$(stat -c %a "$S/data.mdb")" $mode "data.mdb mode 0660 less the umask ($(umask))"
+is "$(stat -c %a "$S/lock.mdb")" $mode "lock.mdb mode 0660 less the umask ($(umask))"
 
 # --- add / lookup / del ---
 run ctl lookup 192.0.2.1

@@ -753,6 +753,145 @@ test_open_errors(void)
 	    "a store of another schema version is refused");
 }
 
+/* One listing of 10.x.y.z for n, and its probe's audit entry. */
+static int
+list_nth(struct store_txn *t, uint32_t n)
+{
+	struct addr		a = { ADDR_V4, 32, { 10, n >> 16, n >> 8, n } };
+	struct store_listing	l = L(2, STORE_KIND_RELAY, "filling up");
+
+	if (store_list(t, &a, &l) == -1)
+		return -1;
+	return store_audit_add(t, STORE_AUDIT_PROBE, &a, 0x7f000002u,
+	    "listed");
+}
+
+/*
+ * A full store (a small map_size): the change that does not fit fails
+ * and store_error() says the store is full; the txn is failed for good
+ * (later changes fail at once, the commit discards all of it); the next
+ * txn can begin (the failed one holds no lock); with a larger map_size the
+ * same change fits.
+ */
+static void
+test_full(void)
+{
+	char			 dir[256];
+	struct store		*st;
+	struct store_reader	*rd;
+	struct store_txn	*t;
+	struct store_probe	 p;
+	uint32_t		 n, serial = 0;
+	int			 failed_at = 0;
+
+	snprintf(dir, sizeof(dir), "%s", newdir());
+	st = store_open(dir, STORE_CREATE, 128 * 1024);
+	rd = store_reader_new(st);
+	ok(st != NULL && rd != NULL, "a store of 128 KiB");
+	for (n = 1; n < 100000 && failed_at == 0; n++) {
+		serial = store_serial(rd);
+		if ((t = store_begin(st, "filler")) == NULL)
+			break;
+		if (list_nth(t, n) == -1)
+			failed_at = 1;
+		if (store_commit(t) == -1 && failed_at == 0)
+			failed_at = 2;
+	}
+	ok(failed_at != 0, "filled after %u listings (%s)", n - 1,
+	    failed_at == 1 ? "a change failed" : "the commit failed");
+	is_int(store_error(st), STORE_EFULL, "store_error: full");
+	is_int(store_serial(rd), serial, "the failed txn committed nothing");
+	n--;
+	t = store_begin(st, "after");
+	ok(t != NULL, "the next txn begins: no lock held");
+	is_int(store_error(st), STORE_OK, "store_error clear after a begin");
+	/* Fill it up within this txn, then check the failure is sticky. */
+	for (n = n + 1; list_nth(t, n) == 0; n++)
+		;
+	is_int(store_error(st), STORE_EFULL, "a change that does not fit");
+	memset(&p, 0, sizeof(p));
+	p.addr = A("192.0.2.1");
+	p.reason = STORE_PROBE_SUBMIT;
+	is_int(store_queue_put(t, &p), -1, "later changes fail at once");
+	is_int(store_audit_add(t, STORE_AUDIT_QUEUE, &p.addr, 0, "x"), -1,
+	    "  so does an audit entry");
+	serial = store_serial(rd);
+	is_int(store_commit(t), -1, "the commit refuses a failed txn");
+	is_int(store_serial(rd), serial, "  and changes nothing");
+	is_int(store_queue_get(rd, &p.addr, &p), 0, "  not even the queue");
+	store_abort(NULL);
+	ok(1, "store_abort(NULL) is a no-op");
+	store_reader_free(rd);
+	store_close(st);
+
+	st = store_open(dir, 0, 16 << 20);
+	t = store_begin(st, "bigger");
+	ok(t != NULL && list_nth(t, n) == 0 && store_commit(t) == 0,
+	    "with a larger map_size the change fits");
+	store_close(st);
+}
+
+#ifdef STORE_FAULTS
+/*
+ * Every write point of a txn that touches each table, failed in turn
+ * through RELAYBL_STORE_FAIL_AFTER: each failure is "full", fails the
+ * commit and leaves the store as it was; the same txn then succeeds.
+ */
+static void
+test_faults(void)
+{
+	struct store_listing	 l = L(2, STORE_KIND_RELAY, "x");
+	struct store_probe	 p;
+	struct addr		 a = A("192.0.2.7"), net = A("192.0.2.0/24");
+	char			 after[16];
+	uint64_t		 ev;
+	int			 k, bad = 0, committed = 0;
+
+	memset(&p, 0, sizeof(p));
+	p.addr = a;
+	p.reason = STORE_PROBE_SUBMIT;
+	setenv("RELAYBL_STORE_FAIL_COUNT", "1", 1);
+	for (k = 0; k < 100 && !committed; k++) {
+		snprintf(after, sizeof(after), "%d", k);
+		setenv("RELAYBL_STORE_FAIL_AFTER", after, 1);
+		struct store *st = store_open(newdir(), STORE_CREATE, 0);
+		struct store_reader *rd = store_reader_new(st);
+		uint32_t serial = store_serial(rd);
+		for (int round = 0; round < 2; round++) {
+			struct store_txn *t = store_begin(st, "faults");
+			if (t == NULL) {
+				bad++;
+				break;
+			}
+			store_evidence_put(t, "e", 1, &ev);
+			store_list(t, &net, &l);
+			store_list(t, &a, &l);
+			store_exclude(t, &net, "x");
+			store_unexclude(t, &net, "x");
+			store_queue_put(t, &p);
+			store_audit_add(t, STORE_AUDIT_PROBE, &a, 0, "x");
+			store_unlist(t, &a, "x");
+			if (store_commit(t) == 0) {
+				committed = round == 0;
+				break;
+			}
+			if (store_error(st) != STORE_EFULL ||
+			    store_serial(rd) != serial)
+				bad++;
+		}
+		if (store_serial(rd) != serial + 1)
+			bad++;
+		store_reader_free(rd);
+		store_close(st);
+	}
+	unsetenv("RELAYBL_STORE_FAIL_AFTER");
+	unsetenv("RELAYBL_STORE_FAIL_COUNT");
+	ok(k > 15, "%d write points failed in turn", k - 1);
+	is_int(bad, 0, "each failed as full, committed nothing, and the "
+	    "retry committed");
+}
+#endif
+
 /*
  * A child commits numbered listings as fast as it can and reports each
  * commit on a pipe; the parent kills it with SIGKILL mid-stream, then
@@ -848,6 +987,10 @@ main(void)
 	test_model();
 	test_nested_reads();
 	test_open_errors();
+	test_full();
+#ifdef STORE_FAULTS
+	test_faults();
+#endif
 	test_kill9();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)
