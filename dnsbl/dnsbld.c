@@ -62,8 +62,8 @@ struct listen_addr {
 };
 
 /* Unsent answers above which a connection is not read; resumes below. */
-#define TCP_OUT_MAX	65536
-#define TCP_OUT_RESUME	16384
+#define TCP_OUT_MAX	16384
+#define TCP_OUT_RESUME	4096
 #define TCP_IN_MAX	(4 * (PKT_MAX + 2))
 #define ACCEPT_BATCH	64
 #define TCP_SNDBUF	8192 	/* the kernel's share of unsent answers */
