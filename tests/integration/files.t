@@ -8,10 +8,6 @@
 . "$(dirname "$0")/../lib/tap.sh"
 
 PROBERD=$BIN/prober/proberd
-freeport() {
-	python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 pids=""
 tap_cleanup() {
 	for p in $pids; do kill "$p" 2>/dev/null; done

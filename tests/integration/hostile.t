@@ -13,10 +13,6 @@ S=$T/store
 HOSTILE="python3 $ROOT/tests/lib/dns_attacks.py"
 # ASan keeps freed memory in quarantine; RSS would measure that instead.
 export ASAN_OPTIONS="$ASAN_OPTIONS:quarantine_size_mb=4"
-freeport() {
-	python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 pid=""
 tap_cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null

@@ -14,10 +14,6 @@ PROBERD=$BIN/prober/proberd
 S=$T/store
 CLIENT="python3 $ROOT/tests/lib/sink_client.py"
 ctl() { "$DNSBLCTL" -d "$S" "$@"; }
-freeport() {
-	python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 pids=""
 tap_cleanup() {
 	for p in $pids; do kill "$p" 2>/dev/null; done

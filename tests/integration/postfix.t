@@ -15,10 +15,6 @@ fi
 PROBERD=$BIN/prober/proberd
 S=$T/store
 ctl() { "$DNSBLCTL" -d "$S" "$@"; }
-freeport() {
-	python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 pids=""
 instances=""
 tap_cleanup() {

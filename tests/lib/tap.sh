@@ -53,6 +53,12 @@ like() {	# like TEXT PATTERN(grep -E) NAME
 	fi
 }
 
+# freeport: a TCP port on 127.0.0.1 that nothing listens on now.
+freeport() {
+	python3 -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # run CMD...: sets $out (stdout+stderr) and $rc.
 run() {
 	out=$("$@" 2>&1)
