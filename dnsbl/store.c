@@ -126,6 +126,15 @@ store_open(const char *dir, int flags, uint64_t map_size)
 	snprintf(st->dir, sizeof(st->dir), "%s", dir);
 	st->rdonly = (flags & STORE_RDONLY) != 0;
 	st->map_size = map_size ? map_size : (uint64_t)4 << 30;
+	{
+		/* Writers first: a remap must not wait for a lull in reads. */
+		pthread_rwlockattr_t attr;
+		pthread_rwlockattr_init(&attr);
+		pthread_rwlockattr_setkind_np(&attr,
+		    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+		pthread_rwlock_init(&st->remap, &attr);
+		pthread_rwlockattr_destroy(&attr);
+	}
 	store_fault_init(st);
 	if (flags & STORE_CREATE) {
 		if (mkdir(dir, 0770) == -1 && errno != EEXIST) {
@@ -273,6 +282,7 @@ store_close(struct store *st)
 		return;
 	if (st->env != NULL)
 		mdb_env_close(st->env);
+	pthread_rwlock_destroy(&st->remap);
 	free(st);
 }
 

@@ -8,6 +8,8 @@
 #ifndef RELAYBL_STORE_INT_H
 #define RELAYBL_STORE_INT_H
 
+#include <pthread.h>
+
 #include <lmdb.h>
 
 #include "store.h"
@@ -92,6 +94,12 @@ struct store {
 	enum store_error error;		/* of the last failed write */
 	uint64_t	 map_size;	/* as configured: never map less */
 	int		 snapshots;	/* readers holding one (writers only) */
+	/*
+	 * Read-only stores are shared by threads (dnsbld): each snapshot
+	 * holds this shared, and adopting a map grown by a writer takes it
+	 * exclusive, since remapping under a reader would pull its pages.
+	 */
+	pthread_rwlock_t remap;
 	long		 fault_after;	/* writes before injected failures */
 	long		 fault_count;	/* failures to inject; -1: none */
 	char		 dir[4096];
@@ -170,7 +178,9 @@ enum store_error store_translate(int rc);
  * Maps the store anew at the size it records, when another process with a
  * larger map_size wrote to it (never below our own map_size).  Only
  * possible while this process holds no txn and, for a store opened for
- * writing, no snapshot.  0 when remapped, -1 when not.
+ * writing, no snapshot; a read-only store (shared by threads) is called
+ * holding its remap lock shared, and waits for the other threads'
+ * snapshots to end.  0 when remapped, -1 when not.
  */
 int	store_adopt_mapsize(struct store *);
 /* Reads the fault injection settings of a test build (store.h). */

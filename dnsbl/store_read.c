@@ -85,11 +85,15 @@ reader_snapshot(struct store_reader *rd)
 		rd->depth++;
 		return 0;
 	}
+	if (rd->st->rdonly)
+		pthread_rwlock_rdlock(&rd->st->remap);
 	/* A writer with a larger map_size may have grown the store. */
 	if ((rc = mdb_txn_renew(rd->txn)) == MDB_MAP_RESIZED &&
-	    !rd->st->rdonly && store_adopt_mapsize(rd->st) == 0)
+	    store_adopt_mapsize(rd->st) == 0)
 		rc = mdb_txn_renew(rd->txn);
 	if (rc != 0) {
+		if (rd->st->rdonly)
+			pthread_rwlock_unlock(&rd->st->remap);
 		log_warnx("store %s: %s", rd->st->dir, store_strerror(rc));
 		return -1;
 	}
@@ -125,6 +129,8 @@ reader_release(struct store_reader *rd)
 		rd->depth = 0;
 		if (!rd->st->rdonly)
 			rd->st->snapshots--;
+		else
+			pthread_rwlock_unlock(&rd->st->remap);
 	}
 }
 

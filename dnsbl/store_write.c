@@ -140,8 +140,25 @@ int
 store_adopt_mapsize(struct store *st)
 {
 	MDB_envinfo	info;
+	int		rc;
 
-	if (st->rdonly || st->snapshots > 0)
+	if (st->rdonly) {
+		/*
+		 * Called holding the remap lock shared (reader_snapshot):
+		 * trade it for the exclusive one, so that no thread reads
+		 * while the map moves, then take it shared again.
+		 */
+		pthread_rwlock_unlock(&st->remap);
+		pthread_rwlock_wrlock(&st->remap);
+		rc = mdb_env_set_mapsize(st->env, 0);
+		pthread_rwlock_unlock(&st->remap);
+		pthread_rwlock_rdlock(&st->remap);
+		if (rc == 0)
+			log_info("store %s: the store grew; mapped its new "
+			    "size", st->dir);
+		return rc == 0 ? 0 : -1;
+	}
+	if (st->snapshots > 0)
 		return -1;
 	if (mdb_env_set_mapsize(st->env, 0) != 0 ||
 	    mdb_env_info(st->env, &info) != 0)

@@ -279,4 +279,39 @@ if [ $faults -eq 1 ]; then
 else
 	echo "# skipped: this build ignores RELAYBL_STORE_FAIL_AFTER"
 fi
+
+# dnsbld (read-only, threaded) maps the store at its own map_size; when a
+# writer with a larger one grows the store past it, dnsbld maps the new
+# size and goes on answering (it answered SERVFAIL until restarted).
+printf '[store]\ndir = %s\nmap_size = 256K\n[dnsbld]\nworkers = 2\n' \
+    "$T/grow" > "$T/grow-small.conf"
+printf '[store]\ndir = %s\nmap_size = 64M\n' "$T/grow" > "$T/grow-big.conf"
+cat > "$T/bl.test.zone" <<'ZONE'
+$ORIGIN bl.test.
+$TTL 3600
+@ IN SOA ns1.bl.test. hostmaster.bl.test. ( 1 3600 900 604800 600 )
+@ IN NS ns1.bl.test.
+ZONE
+"$DNSBLCTL" -c "$T/grow-small.conf" init >/dev/null
+"$DNSBLCTL" -c "$T/grow-small.conf" add 192.0.2.7 >/dev/null
+dport=$(freeport)
+"$BIN/dnsbl/dnsbld" -c "$T/grow-small.conf" -z "$T/bl.test.zone" \
+    -l "127.0.0.1:$dport" 2> "$T/grow-dnsbld.err" &
+dpid=$!
+pids="$pids $dpid"
+waitfor "$T/grow-dnsbld.err" ready 50
+dq() { dig @127.0.0.1 -p $dport +norec +time=2 +tries=1 "$@" 2>&1; }
+is "$(dq +short 7.2.0.192.bl.test A)" 127.0.0.2 "dnsbld on a 256K map: listed"
+awk 'BEGIN { for (i = 0; i < 40000; i++)
+    printf "10.%d.%d.%d\n", i / 65536, (i / 256) % 256, i % 256 }' |
+    "$DNSBLCTL" -c "$T/grow-big.conf" import - >/dev/null
+size=$(stat -c %s "$T/grow/data.mdb")
+ok "$([ "$size" -gt 262144 ]; echo $?)" \
+    "  a writer with map_size 64M grew the store past it ($size bytes)"
+is "$(dq +short 7.2.0.192.bl.test A)" 127.0.0.2 \
+    "  dnsbld still answers: listed (not SERVFAIL)"
+is "$(dq +short 39.156.0.10.bl.test A)" 127.0.0.2 \
+    "  and sees what was added past its old map"
+is "$(dq +tcp +short 39.156.0.10.bl.test A)" 127.0.0.2 "  over TCP too"
+like "$(cat "$T/grow-dnsbld.err")" "mapped its new size" "  and says so"
 done_testing
