@@ -8,7 +8,9 @@ PKGS	 = ldns lmdb libevent libevent_pthreads jansson inih libcrypto
 CC	?= cc
 WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wformat=2 -Wno-format-nonliteral
-CPPFLAGS = -D_GNU_SOURCE -Idnsbl -Iprober
+# One folder a concern (README "Layout"); a header is found by its name.
+MODULES	 = lib store list queue dns
+CPPFLAGS = -D_GNU_SOURCE $(MODULES:%=-Idnsbl/%) -Idnsbl/ctl -Iprober
 CFLAGS	 = -std=c11 -g -O2 $(WARN) $(shell pkg-config --cflags $(PKGS))
 ifdef CI
 CFLAGS	+= -Werror
@@ -20,20 +22,36 @@ ASANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 # injection variables there (store.h), never in build/rel.
 ASANCPP	 = -DSTORE_FAULTS
 
-# Code shared by the programs (the store is the only part that knows LMDB).
-LIB	 = dnsbl/log.c dnsbl/addr.c dnsbl/store.c dnsbl/config.c \
-	   dnsbl/import.c dnsbl/store_bulk.c dnsbl/store_table.c \
-	   dnsbl/store_read.c dnsbl/store_write.c dnsbl/dns_query.c \
-	   dnsbl/zone.c dnsbl/answer.c dnsbl/probe_policy.c \
-	   prober/smtp_client.c prober/cookie.c prober/battery.c prober/sink.c \
-	   prober/probe.c
+# One archive per folder; each program links only the folders it uses,
+# highest layer first (lib at the bottom: everything may use it).
+SRC_lib	 = dnsbl/lib/log.c dnsbl/lib/addr.c dnsbl/lib/config.c
+SRC_store = dnsbl/store/store.c dnsbl/store/store_bulk.c \
+	   dnsbl/store/store_table.c dnsbl/store/store_read.c \
+	   dnsbl/store/store_write.c
+SRC_list = dnsbl/list/import.c
+SRC_queue = dnsbl/queue/probe_policy.c
+SRC_dns	 = dnsbl/dns/dns_query.c dnsbl/dns/zone.c dnsbl/dns/answer.c
+SRC_prober = prober/smtp_client.c prober/cookie.c prober/battery.c \
+	   prober/sink.c prober/probe.c
+SRC_ctl	 = dnsbl/ctl/dnsblctl.c dnsbl/ctl/ctl_probe.c
+SRC_server = dnsbl/server/dnsbld.c
+SRC_proberd = prober/proberd.c
+
+LIBS_dnsblctl = queue list store lib
+LIBS_dnsbld = dns store lib
+LIBS_proberd = prober queue store lib
+LIBS_all = prober dns list queue store lib	# tests, fuzzers, benches
+
+LIB	 = $(foreach m,$(LIBS_all),$(SRC_$(m)))
 PROGS	 = dnsbl/dnsblctl dnsbl/dnsbld prober/proberd
 UNIT	 = test_addr test_store test_import test_config test_answer \
 	   test_probe_policy test_smtp_client test_cookie test_battery test_sink
 BENCH	 = store_bench
 
-LIB_REL	 = $(LIB:%.c=build/rel/%.o)
-LIB_ASAN = $(LIB:%.c=build/asan/%.o)
+# build/rel/libstore.a and the like, in link order.
+archives = $(foreach m,$(2),build/$(1)/lib$(m).a)
+LIB_REL	 = $(call archives,rel,$(LIBS_all))
+LIB_ASAN = $(call archives,asan,$(LIBS_all))
 UNIT_REL = $(UNIT:%=build/rel/tests/unit/%)
 UNIT_ASAN = $(UNIT:%=build/asan/tests/unit/%)
 
@@ -79,24 +97,25 @@ build/asan/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ASANCPP) $(CFLAGS) $(ASANFLAGS) -MMD -MP -c -o $@ $<
 
-dnsbl/dnsblctl: build/rel/dnsbl/dnsblctl.o build/rel/dnsbl/ctl_probe.o $(LIB_REL)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+define module_archive
+build/rel/lib$(1).a: $$(SRC_$(1):%.c=build/rel/%.o)
+	$$(AR) rcs $$@ $$^
+build/asan/lib$(1).a: $$(SRC_$(1):%.c=build/asan/%.o)
+	$$(AR) rcs $$@ $$^
+endef
+$(foreach m,$(LIBS_all),$(eval $(call module_archive,$(m))))
 
-build/asan/dnsbl/dnsblctl: build/asan/dnsbl/dnsblctl.o \
-	    build/asan/dnsbl/ctl_probe.o $(LIB_ASAN)
-	$(CC) $(CFLAGS) $(ASANFLAGS) -o $@ $^ $(LDLIBS)
-
-dnsbl/dnsbld: build/rel/dnsbl/dnsbld.o $(LIB_REL)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lpthread
-
-prober/proberd: build/rel/prober/proberd.o $(LIB_REL)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
-
-build/asan/prober/proberd: build/asan/prober/proberd.o $(LIB_ASAN)
-	$(CC) $(CFLAGS) $(ASANFLAGS) -o $@ $^ $(LDLIBS)
-
-build/asan/dnsbl/dnsbld: build/asan/dnsbl/dnsbld.o $(LIB_ASAN)
-	$(CC) $(CFLAGS) $(ASANFLAGS) -o $@ $^ $(LDLIBS) -lpthread
+# prog_rules NAME PATH: the plain and sanitized programs.
+define prog_rules
+$(2): $$(SRC_$(1):%.c=build/rel/%.o) $$(call archives,rel,$$(LIBS_$(3)))
+	$$(CC) $$(CFLAGS) -o $$@ $$^ $$(LDLIBS) -lpthread
+build/asan/$(2): $$(SRC_$(1):%.c=build/asan/%.o) \
+	    $$(call archives,asan,$$(LIBS_$(3)))
+	$$(CC) $$(CFLAGS) $$(ASANFLAGS) -o $$@ $$^ $$(LDLIBS) -lpthread
+endef
+$(eval $(call prog_rules,ctl,dnsbl/dnsblctl,dnsblctl))
+$(eval $(call prog_rules,server,dnsbl/dnsbld,dnsbld))
+$(eval $(call prog_rules,proberd,prober/proberd,proberd))
 
 build/rel/tests/unit/%: build/rel/tests/unit/%.o $(LIB_REL)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
@@ -193,7 +212,7 @@ regress: $(REGRESS:%=build/asan/tests/fuzz/replay_%)
 	done
 
 format:
-	clang-format -i dnsbl/*.[ch] prober/*.[ch] tests/unit/*.[ch]
+	clang-format -i dnsbl/*/*.[ch] prober/*.[ch] tests/unit/*.[ch]
 
 clean:
 	rm -rf build $(PROGS)
