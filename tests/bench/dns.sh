@@ -21,6 +21,7 @@ DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-3}
 SEED=${SEED:-20261128}
 OUTSTANDING=${OUTSTANDING:-200}
+DNSBLD=${DNSBLD:-dnsbl/dnsbld}	# another build to compare, e.g. an older one
 B=$(mktemp -d /tmp/relaybl-benchdns.XXXXXX)
 chmod 755 "$B"
 server=""
@@ -80,10 +81,10 @@ start_rbldnsd() {
 start_dnsbld() {	# start_dnsbld WORKERS
 	port=$(freeport)
 	if [ "$1" = 1 ]; then
-		taskset -c 1 dnsbl/dnsbld -d "$B/store" -z "$B/bl.bench.zone" \
+		taskset -c 1 $DNSBLD -d "$B/store" -z "$B/bl.bench.zone" \
 		    -l 127.0.0.1:$port 2> "$B/server.err" &
 	else
-		dnsbl/dnsbld -d "$B/store" -z "$B/bl.bench.zone" \
+		$DNSBLD -d "$B/store" -z "$B/bl.bench.zone" \
 		    -l 127.0.0.1:$port -w "$1" 2> "$B/server.err" &
 	fi
 	server=$!
