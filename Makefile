@@ -33,7 +33,8 @@ SRC_queue = dnsbl/queue/probe_policy.c dnsbl/queue/queue.c
 SRC_dns	 = dnsbl/dns/dns_query.c dnsbl/dns/zone.c dnsbl/dns/answer.c
 SRC_prober = prober/smtp_client.c prober/cookie.c prober/battery.c \
 	   prober/sink.c prober/probe.c
-SRC_ctl	 = dnsbl/ctl/dnsblctl.c dnsbl/ctl/ctl_probe.c
+SRC_ctl	 = dnsbl/ctl/dnsblctl.c dnsbl/ctl/ctl_list.c dnsbl/ctl/ctl_probe.c \
+	   dnsbl/ctl/ctl_store.c
 SRC_server = dnsbl/server/dnsbld.c
 SRC_proberd = prober/proberd.c
 
