@@ -8,7 +8,11 @@
  * day, and a removal retest runs at most once an hour, the last times
  * being read from the probe reasons the audit trail keeps as data
  * (store_audit.reason); removal is asked for one address that is listed,
- * not excluded.  A probe already queued as early is left alone.
+ * not excluded.  A probe already queued as early is left alone, but a
+ * removal request overtakes a queued probe of another reason.  As before
+ * this module, a submission is not checked against exclusions, nor a
+ * removal request against the special-use rule (proberd refuses such a
+ * probe when it comes due).
  *
  * The functions apply the rules and do the writes (queue entry, audit) in
  * one transaction; they print nothing.  What became of each address comes
