@@ -29,11 +29,12 @@ SRC_store = dnsbl/store/store.c dnsbl/store/store_bulk.c \
 	   dnsbl/store/store_table.c dnsbl/store/store_read.c \
 	   dnsbl/store/store_write.c
 SRC_list = dnsbl/list/import.c
-SRC_queue = dnsbl/queue/probe_policy.c
+SRC_queue = dnsbl/queue/probe_policy.c dnsbl/queue/queue.c
 SRC_dns	 = dnsbl/dns/dns_query.c dnsbl/dns/zone.c dnsbl/dns/answer.c
 SRC_prober = prober/smtp_client.c prober/cookie.c prober/battery.c \
 	   prober/sink.c prober/probe.c
-SRC_ctl	 = dnsbl/ctl/dnsblctl.c dnsbl/ctl/ctl_probe.c
+SRC_ctl	 = dnsbl/ctl/dnsblctl.c dnsbl/ctl/ctl_list.c dnsbl/ctl/ctl_probe.c \
+	   dnsbl/ctl/ctl_store.c
 SRC_server = dnsbl/server/dnsbld.c
 SRC_proberd = prober/proberd.c
 
@@ -45,7 +46,8 @@ LIBS_all = prober dns list queue store lib	# tests, fuzzers, benches
 LIB	 = $(foreach m,$(LIBS_all),$(SRC_$(m)))
 PROGS	 = dnsbl/dnsblctl dnsbl/dnsbld prober/proberd
 UNIT	 = test_addr test_store test_import test_config test_answer \
-	   test_probe_policy test_smtp_client test_cookie test_battery test_sink
+	   test_probe_policy test_queue test_smtp_client test_cookie test_battery \
+	   test_sink
 BENCH	 = store_bench
 
 # build/rel/libstore.a and the like, in link order.

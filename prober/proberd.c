@@ -585,8 +585,10 @@ result_write(struct proberd *d, const struct result *r)
 	if (r->outcome == O_CLEAN && reason != STORE_PROBE_SUBMIT &&
 	    store_unlist(t, a, "clean retest: every form refused") == -1)
 		goto err;
-	if (requeue(d, t, r) == -1 || store_audit_add(t, STORE_AUDIT_PROBE, a,
-	    r->outcome == O_LISTED ? 0x7f000002u : 0, r->text) == -1)
+	/* The reason as data: the removal-retest limit reads it (queue.c). */
+	if (requeue(d, t, r) == -1 || store_audit_probe(t, STORE_AUDIT_PROBE,
+	    a, reason, r->outcome == O_LISTED ? 0x7f000002u : 0,
+	    r->text) == -1)
 		goto err;
 	/* store_commit ends the txn whatever it returns. */
 	return store_commit(t);

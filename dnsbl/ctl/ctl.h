@@ -1,8 +1,13 @@
 /*
  * ctl.h -- what the files of dnsblctl share
  *
- * dnsblctl.c has the list commands and main(); ctl_probe.c the commands
- * that queue work for proberd (submit, delist, queue).
+ * dnsblctl.c has main(), option parsing and the command table; the
+ * commands are grouped by concern: ctl_list.c the listings (add, del,
+ * exclude, unexclude, lookup, import), ctl_probe.c the work queued for
+ * proberd (submit, delist, queue, evidence), ctl_store.c the store as a
+ * whole (init, stats, history).  A command gets its operands (options
+ * already parsed into struct ctl by the table's option letters) and
+ * returns the exit status.
  */
 #ifndef RELAYBL_CTL_H
 #define RELAYBL_CTL_H
@@ -18,12 +23,32 @@
 #define EXIT_NO		1	/* a "no" answer: not listed, nothing to do */
 #define EXIT_ERR	2
 
+struct ctl;
+
+/* One command: dnsblctl NAME [options] operands. */
+struct ctl_command {
+	const char	*name;
+	const char	*usage;		/* the line in the usage message */
+	const char	*opts;		/* getopt letters, NULL: no options */
+	int		 min_args;	/* operands, after the options */
+	int		 max_args;	/* -1: no limit */
+	int		 store_flags;	/* how it opens the store: STORE_RDONLY,
+					   0 (it writes), STORE_CREATE */
+	int		(*fn)(struct ctl *, int argc, char **argv);
+};
+
 struct ctl {
-	struct config		*cfg;
-	const char		*dir;
-	uint64_t		 map_size;
-	char			 actor[STORE_SOURCE_MAX];
-	struct probe_allow	 allow;		/* [prober] allow */
+	struct config			*cfg;
+	const char			*dir;
+	uint64_t			 map_size;
+	char				 actor[STORE_SOURCE_MAX];
+	struct probe_allow		 allow;		/* [prober] allow */
+	const struct ctl_command	*cmd;		/* the one running */
+	/* The command's options, as given (checked by the command). */
+	const char			*opt_k;		/* -k kind */
+	const char			*opt_r;		/* -r code */
+	const char			*opt_t;		/* -t text */
+	int				 opt_skip_bad;	/* --skip-bad */
 };
 
 /* "2026-11-28T17:00:00Z", or "-" for 0. */
@@ -32,19 +57,30 @@ const char	*ctl_fmt_time(int64_t, char *, size_t);
 const char	*ctl_fmt_code(uint32_t, char *, size_t);
 /* Strict ADDR|CIDR argument; logs why not.  0 or -1. */
 int		 ctl_parse_arg(const char *, struct addr *);
-struct store	*ctl_open_store(struct ctl *, int flags);
+/* Opens the store as the running command's store_flags say; NULL. */
+struct store	*ctl_open_store(struct ctl *);
 /*
  * Runs fn in one write transaction: fn returns 0 to commit, 1 to abort
  * (nothing to change), -1 on error.  Returns fn's result or -1.
  */
 int		 ctl_with_txn(struct ctl *, int (*)(struct store_txn *,
 		    void *), void *);
-/* Reads [prober] allow.  0 or -1 (logged). */
-int		 ctl_load_prober(struct ctl *);
 
+/* ctl_list.c */
+int	cmd_add(struct ctl *, int, char **);
+int	cmd_del(struct ctl *, int, char **);
+int	cmd_exclude(struct ctl *, int, char **);
+int	cmd_unexclude(struct ctl *, int, char **);
+int	cmd_lookup(struct ctl *, int, char **);
+int	cmd_import(struct ctl *, int, char **);
+/* ctl_probe.c */
 int	cmd_submit(struct ctl *, int, char **);
 int	cmd_delist(struct ctl *, int, char **);
 int	cmd_queue(struct ctl *, int, char **);
 int	cmd_evidence(struct ctl *, int, char **);
+/* ctl_store.c */
+int	cmd_init(struct ctl *, int, char **);
+int	cmd_stats(struct ctl *, int, char **);
+int	cmd_history(struct ctl *, int, char **);
 
 #endif

@@ -2,8 +2,8 @@
  * probe_policy.h -- which addresses may be probed, and when
  *
  * The manners of RFC 6471 section 3.6 and the relay-test reference, as
- * pure functions shared by dnsblctl (at submission) and proberd (before
- * each probe): special-use addresses (RFC 6890) are refused unless the
+ * pure functions shared by the queue module (queue.h: every front end, at
+ * submission) and proberd (before each probe): special-use addresses (RFC 6890) are refused unless the
  * operator's allow list covers them; an address is probed at most once a
  * day, except that a removal request may retest it once an hour.
  */

@@ -89,6 +89,9 @@ struct store_audit {
 	int64_t		time;		/* unix seconds */
 	uint32_t	serial;		/* store serial of the change */
 	uint8_t		action;		/* enum store_action */
+	uint8_t		reason;		/* enum store_reason of a probe or
+					   queue entry; 0: none, or an entry
+					   written before reasons were kept */
 	struct addr	addr;		/* family 0 when not about one address */
 	uint32_t	code;		/* return code where it applies */
 	char		actor[STORE_SOURCE_MAX];
@@ -331,6 +334,17 @@ int	store_import(struct store_txn *, struct store_import_entry *e,
 /* Adds an audit entry (for probes and queue events). Returns 0 or -1. */
 int	store_audit_add(struct store_txn *, int action, const struct addr *a,
 	    uint32_t code, const char *text);
+
+/*
+ * Adds an audit entry about a probe of a for reason (enum store_reason):
+ * action STORE_AUDIT_PROBE (its outcome) or STORE_AUDIT_QUEUE (it was
+ * queued).  The reason is data in the entry (store_audit.reason), so that
+ * the probing limits are found without reading the text.  The schema is
+ * unchanged: entries written by store_audit_add() read reason 0.
+ * Returns 0 or -1 (bad action or reason, LMDB failure).
+ */
+int	store_audit_probe(struct store_txn *, int action, const struct addr *a,
+	    int reason, uint32_t code, const char *text);
 
 /* Stores an evidence blob; *id receives its id.  Returns 0 or -1. */
 int	store_evidence_put(struct store_txn *, const void *blob, size_t len,

@@ -72,7 +72,7 @@ struct audit_disk {
 	uint8_t		action;
 	uint8_t		family;
 	uint8_t		plen;
-	uint8_t		pad;
+	uint8_t		reason;		/* enum store_reason; 0 in old entries */
 	uint8_t		bytes[16];
 };
 

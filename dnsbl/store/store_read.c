@@ -323,6 +323,7 @@ decode_audit(uint64_t seq, const MDB_val *v, struct store_audit *out)
 	out->time = ad.time;
 	out->serial = ad.serial;
 	out->action = ad.action;
+	out->reason = ad.reason;
 	out->code = ad.code;
 	out->addr.family = ad.family;
 	out->addr.plen = ad.plen;

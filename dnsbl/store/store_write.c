@@ -21,6 +21,8 @@
 
 static int	apply_deltas(struct store_txn *);
 static int	fault(struct store *);
+static int	audit_put(struct store_txn *, int, const struct addr *, int,
+	    uint32_t, const char *);
 
 enum store_error
 store_translate(int rc)
@@ -496,6 +498,14 @@ int
 store_audit_put(struct store_txn *t, int action, const struct addr *a,
     uint32_t code, const char *text)
 {
+	return audit_put(t, action, a, 0, code, text);
+}
+
+/* The reason goes into what was a pad byte: old entries read as 0. */
+static int
+audit_put(struct store_txn *t, int action, const struct addr *a, int reason,
+    uint32_t code, const char *text)
+{
 	struct audit_disk	ad;
 	char			buf[sizeof(ad) + STORE_SOURCE_MAX +
 				    STORE_TEXT_MAX];
@@ -511,6 +521,7 @@ store_audit_put(struct store_txn *t, int action, const struct addr *a,
 	ad.serial = t->meta.serial + 1;
 	ad.code = code;
 	ad.action = action;
+	ad.reason = reason;
 	if (a != NULL) {
 		ad.family = a->family;
 		ad.plen = a->plen;
@@ -550,6 +561,19 @@ store_audit_add(struct store_txn *t, int action, const struct addr *a,
 	if (action <= 0 || action >= STORE_AUDIT_MAX)
 		return store_invalid(t, "audit: action");
 	return store_audit_put(t, action, a, code, text);
+}
+
+int
+store_audit_probe(struct store_txn *t, int action, const struct addr *a,
+    int reason, uint32_t code, const char *text)
+{
+	if (t->failed)
+		return -1;
+	if (action != STORE_AUDIT_PROBE && action != STORE_AUDIT_QUEUE)
+		return store_invalid(t, "audit: action");
+	if (reason <= 0 || reason >= STORE_PROBE_MAX)
+		return store_invalid(t, "audit: reason");
+	return audit_put(t, action, a, reason, code, text);
 }
 
 int

@@ -85,6 +85,14 @@ for args in bogus add lookup "add 192.0.2.9 -x"; do
 	is "$rc" 2 "usage error, exit 2: dnsblctl $args"
 	like "$out" "^usage: dnsblctl" "  shows the usage"
 done
+for args in "queue x" "evidence" "submit" "delist 1.2.3.4 5.6.7.8" \
+    "add 192.0.2.9 --skip-bad"; do
+	run ctl $args
+	is "$rc" 2 "wrong operands or option, exit 2: dnsblctl $args"
+	like "$out" "^usage: dnsblctl" "  shows the usage"
+done
+run ctl -h
+like "$out" "add ADDR\|CIDR .*-k kind" "the usage names every option (add -k)"
 is "$(serial)" "$s0" "bad commands changed nothing (serial unchanged)"
 run ctl add 192.0.2.9 -t "$(head -c 300 /dev/zero | tr '\0' x)"
 is "$rc" 2 "over-long text refused"
@@ -200,6 +208,12 @@ ctl add 9.9.9.9 >/dev/null
 run ctl delist 9.9.9.9
 is "$rc" 0 "delist of a listed address"
 like "$out" "9.9.9.9 queued \(delist\)" "  queues a removal retest"
+ctl add 9.9.10.0/24 >/dev/null && ctl exclude 9.9.10.1 >/dev/null
+run ctl delist 9.9.10.1
+is "$rc" 1 "delist of an excluded address in a listed range: exit 1"
+like "$out" "9.9.10.1: not listed" "  not listed"
+run ctl delist 9.9.9.9
+like "$out" "9.9.9.9 already queued \(delist" "a second removal request: already queued"
 run ctl queue
 is "$rc" 0 "queue"
 like "$out" "9.9.9.9 +delist" "  shows the removal retest"
