@@ -24,7 +24,8 @@ ASANCPP	 = -DSTORE_FAULTS
 
 # One archive per folder; each program links only the folders it uses,
 # highest layer first (lib at the bottom: everything may use it).
-SRC_lib	 = dnsbl/lib/log.c dnsbl/lib/addr.c dnsbl/lib/config.c
+SRC_lib	 = dnsbl/lib/log.c dnsbl/lib/addr.c dnsbl/lib/config.c \
+	   dnsbl/lib/listen.c
 SRC_store = dnsbl/store/store.c dnsbl/store/store_bulk.c \
 	   dnsbl/store/store_table.c dnsbl/store/store_read.c \
 	   dnsbl/store/store_write.c
@@ -44,7 +45,7 @@ LIBS_all = prober dns list queue store lib	# tests, fuzzers, benches
 
 LIB	 = $(foreach m,$(LIBS_all),$(SRC_$(m)))
 PROGS	 = dnsbl/dnsblctl dnsbl/dnsbld prober/proberd
-UNIT	 = test_addr test_store test_import test_config test_answer \
+UNIT	 = test_addr test_listen test_store test_import test_config test_answer \
 	   test_probe_policy test_smtp_client test_cookie test_battery test_sink
 BENCH	 = store_bench
 
