@@ -49,9 +49,11 @@ bad(const char *s, const char *why)
 {
 	struct listen_addr	 la;
 	const char		*err = NULL;
+	int			 r;
 
 	memset(&la, 0xa5, sizeof(la));
-	ok(listen_parse(s, &la, &err) == -1 && err != NULL &&
+	r = listen_parse(s, &la, &err);
+	ok(r == -1 && err != NULL &&
 	    la.ss.ss_family == 0 && la.text[0] == '\0',
 	    "\"%s\" refused, %s (%s)", s, why, err ? err : "no reason");
 }
