@@ -351,11 +351,11 @@ udp_serve(void *arg)
 				u->cnt.dropped++;
 				continue;
 			}
-			size_t len = answer_query(zs, u->rd, &d->conf,
-			    u->inbuf[i], u->inm[i].msg_len, u->outbuf[m],
-			    PKT_MAX, 0, &u->cnt);
-			if (len == 0)
-				continue;
+			size_t len;
+			if (answer_query(zs, u->rd, &d->conf, u->inbuf[i],
+			    u->inm[i].msg_len, u->outbuf[m], PKT_MAX, &len, 0,
+			    &u->cnt) != ANSWER_PROCESSED)
+				continue;	/* no transfers over UDP */
 			u->outiov[m].iov_base = u->outbuf[m];
 			u->outiov[m].iov_len = len;
 			u->outm[m].msg_hdr.msg_name = &u->peers[i];
@@ -553,6 +553,7 @@ tcp_answer(struct tcpconn *tc)
 	size_t		 qlen, alen, avail;
 	int		 answered = 0, partial = 0;
 	int64_t		 now;
+	enum answer_state state;
 
 	while (evbuffer_get_length(out) < TCP_OUT_MAX) {
 		if ((avail = evbuffer_get_length(in)) < 2) {
@@ -574,10 +575,11 @@ tcp_answer(struct tcpconn *tc)
 		evbuffer_drain(in, 2);
 		evbuffer_remove(in, q, qlen);
 		w->cnt.tcp_queries++;
-		alen = answer_query(current_zones(w->d), w->rd, &w->d->conf,
-		    q, qlen, ans + 2, PKT_MAX, 1, &w->cnt);
-		if (alen == 0 || (ans[0] = alen >> 8, ans[1] = alen & 0xff,
-		    evbuffer_add(out, ans, alen + 2) == -1)) {
+		state = answer_query(current_zones(w->d), w->rd, &w->d->conf,
+		    q, qlen, ans + 2, PKT_MAX, &alen, 1, &w->cnt);
+		if (state != ANSWER_PROCESSED || (ans[0] = alen >> 8,
+		    ans[1] = alen & 0xff, evbuffer_add(out, ans, alen + 2) ==
+		    -1)) {
 			tcp_close(tc);
 			return -1;
 		}
