@@ -35,7 +35,7 @@ SRC_dns	 = dnsbl/dns/dns_query.c dnsbl/dns/zone.c dnsbl/dns/answer.c
 SRC_prober = prober/smtp_client.c prober/cookie.c prober/battery.c \
 	   prober/sink.c prober/probe.c
 SRC_ctl	 = dnsbl/ctl/dnsblctl.c dnsbl/ctl/ctl_probe.c
-SRC_server = dnsbl/server/dnsbld.c
+SRC_server = dnsbl/server/dnsbld.c dnsbl/server/udp.c dnsbl/server/tcp.c
 SRC_proberd = prober/proberd.c
 
 LIBS_dnsblctl = queue list store lib
