@@ -113,7 +113,7 @@ listen_parse(const char *s, struct listen_addr *la, const char **err)
 	else
 		v6 = split(s, host, sizeof(host), &port_text, &why);
 	if (v6 != -1 && (port = parse_port(port_text)) == -1)
-		why = "port: want 1 to 65535";
+		why = "the port is not 1 to 65535 in digits";
 	if (port != -1)
 		why = set_addr(la, host, v6, port);
 	if (why != NULL) {
