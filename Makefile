@@ -24,7 +24,8 @@ ASANCPP	 = -DSTORE_FAULTS
 
 # One archive per folder; each program links only the folders it uses,
 # highest layer first (lib at the bottom: everything may use it).
-SRC_lib	 = dnsbl/lib/log.c dnsbl/lib/addr.c dnsbl/lib/config.c
+SRC_lib	 = dnsbl/lib/log.c dnsbl/lib/addr.c dnsbl/lib/config.c \
+	   dnsbl/lib/listen.c
 SRC_store = dnsbl/store/store.c dnsbl/store/store_bulk.c \
 	   dnsbl/store/store_table.c dnsbl/store/store_read.c \
 	   dnsbl/store/store_write.c
@@ -35,7 +36,7 @@ SRC_prober = prober/smtp_client.c prober/cookie.c prober/battery.c \
 	   prober/sink.c prober/probe.c
 SRC_ctl	 = dnsbl/ctl/dnsblctl.c dnsbl/ctl/ctl_list.c dnsbl/ctl/ctl_probe.c \
 	   dnsbl/ctl/ctl_store.c
-SRC_server = dnsbl/server/dnsbld.c
+SRC_server = dnsbl/server/dnsbld.c dnsbl/server/udp.c dnsbl/server/tcp.c
 SRC_proberd = prober/proberd.c
 
 LIBS_dnsblctl = queue list store lib
@@ -45,9 +46,9 @@ LIBS_all = prober dns list queue store lib	# tests, fuzzers, benches
 
 LIB	 = $(foreach m,$(LIBS_all),$(SRC_$(m)))
 PROGS	 = dnsbl/dnsblctl dnsbl/dnsbld prober/proberd
-UNIT	 = test_addr test_store test_import test_config test_answer \
-	   test_probe_policy test_queue test_smtp_client test_cookie test_battery \
-	   test_sink
+UNIT	 = test_addr test_listen test_store test_import test_config \
+	   test_answer test_probe_policy test_queue test_smtp_client test_cookie \
+	   test_battery test_sink
 BENCH	 = store_bench
 
 # build/rel/libstore.a and the like, in link order.

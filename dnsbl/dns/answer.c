@@ -20,24 +20,7 @@
 
 #include "answer.h"
 #include "dns_query.h"
-
-#define T_A	1
-#define T_NS	2
-#define T_SOA	6
-#define T_MX	15
-#define T_TXT	16
-#define T_AAAA	28
-#define T_OPT	41
-#define T_IXFR	251
-#define T_AXFR	252
-#define T_ANY	255
-#define C_IN	1
-
-#define R_NOERROR	0
-#define R_FORMERR	1
-#define R_NXDOMAIN	3
-#define R_NOTIMP	4
-#define R_REFUSED	5
+#include "dns_wire.h"
 
 struct wr {
 	uint8_t	*buf;
@@ -48,7 +31,7 @@ struct wr {
 
 /* What the name under the apex turned out to be. */
 struct target {
-	int		 kind;		/* T_APEX, T_ADDR, T_ENT, T_NONE */
+	int		 kind;		/* K_APEX, K_ADDR, K_ENT, K_NONE */
 	struct addr	 a;		/* the address or the prefix */
 	int		 also_ent6;	/* a full v4 name that is a v6 ENT */
 };
@@ -97,20 +80,36 @@ answer_conf_init(struct answer_conf *c)
 	c->udp_max = ANSWER_UDP_MAX;
 }
 
-/* Header and (when q has one) the question, as received. */
+/*
+ * The header of a reply: id, QR and the opcode; RD and CD copied when
+ * echo is set (they mean something in QUERY only); one question counted
+ * when qdcount is set.
+ */
 static void
-begin(struct wr *w, const struct dns_query *q, const uint8_t *pkt, int rcode,
-    int with_question)
+put_header(struct wr *w, const struct dns_query *q, int echo, int rcode,
+    int qdcount)
 {
 	uint8_t h[DNS_HEADER_LEN];
 
 	memset(h, 0, sizeof(h));
 	h[0] = q->id >> 8;
 	h[1] = q->id & 0xff;
-	h[2] = 0x80 | (q->opcode << 3) | q->rd;	/* QR, opcode, RD */
-	h[3] = (q->cd << 4) | (rcode & 0x0f);
-	h[5] = with_question ? 1 : 0;
+	h[2] = LDNS_QR_MASK | (q->opcode << LDNS_OPCODE_SHIFT);
+	if (echo && q->rd)
+		h[2] |= LDNS_RD_MASK;
+	if (echo && q->cd)
+		h[3] |= LDNS_CD_MASK;
+	h[3] |= rcode & LDNS_RCODE_MASK;
+	h[LDNS_QDCOUNT_OFF + 1] = qdcount ? 1 : 0;
 	put(w, h, sizeof(h));
+}
+
+/* Header and (when q has one) the question, as received. */
+static void
+begin(struct wr *w, const struct dns_query *q, const uint8_t *pkt, int rcode,
+    int with_question)
+{
+	put_header(w, q, 1, rcode, with_question);
 	if (with_question)
 		put(w, pkt + DNS_HEADER_LEN, q->question_end - DNS_HEADER_LEN);
 }
@@ -118,7 +117,7 @@ begin(struct wr *w, const struct dns_query *q, const uint8_t *pkt, int rcode,
 static void
 set_aa(struct wr *w)
 {
-	w->buf[2] |= 0x04;
+	LDNS_AA_SET(w->buf);
 }
 
 /* The OPT record of the reply: version 0, our payload size, DO copied. */
@@ -129,9 +128,10 @@ put_opt(struct wr *w, const struct dns_query *q,
 	if (!q->edns)
 		return;
 	put(w, "", 1);			/* root owner */
-	put16(w, T_OPT);
+	put16(w, LDNS_RR_TYPE_OPT);
 	put16(w, conf->udp_max);
-	put(w, (uint8_t[]){ ext_rcode, 0, q->do_bit ? 0x80 : 0, 0 }, 4);
+	put(w, (uint8_t[]){ ext_rcode, 0, q->do_bit ? DNS_EDNS_DO : 0, 0 },
+	    4);
 	put16(w, 0);
 	w->count[2]++;
 }
@@ -142,9 +142,9 @@ finish(struct wr *w)
 {
 	if (w->len < DNS_HEADER_LEN)
 		return;
-	patch16(w, 6, w->count[0]);
-	patch16(w, 8, w->count[1]);
-	patch16(w, 10, w->count[2]);
+	patch16(w, LDNS_ANCOUNT_OFF, w->count[0]);
+	patch16(w, LDNS_NSCOUNT_OFF, w->count[1]);
+	patch16(w, LDNS_ARCOUNT_OFF, w->count[2]);
 }
 
 /* Offset of the apex inside the question name, for compression. */
@@ -153,7 +153,7 @@ apex_ptr(const struct dns_query *q, const struct zone *z)
 {
 	int i0 = q->nlabels - z->apex_labels;
 
-	return 0xc000 | (DNS_HEADER_LEN + (i0 == 0 ? 0 : q->label_off[i0]));
+	return DNS_PTR(DNS_HEADER_LEN + (i0 == 0 ? 0 : q->label_off[i0]));
 }
 
 /* Copies the rendered tails of set after an owner pointer each. */
@@ -226,9 +226,9 @@ put_glue(struct wr *w, const struct zone *z)
 static void
 put_a(struct wr *w, uint32_t ttl, uint32_t code)
 {
-	put16(w, 0xc000 | DNS_HEADER_LEN);
-	put16(w, T_A);
-	put16(w, C_IN);
+	put16(w, DNS_PTR(DNS_HEADER_LEN));
+	put16(w, LDNS_RR_TYPE_A);
+	put16(w, LDNS_RR_CLASS_IN);
 	put32(w, ttl);
 	put16(w, 4);
 	put32(w, code);
@@ -256,9 +256,9 @@ put_txt(struct wr *w, uint32_t ttl, const char *text, const struct addr *a)
 			buf[n++] = *s;
 	}
 	rdlen = n + (n + 254) / 255 + (n == 0);
-	put16(w, 0xc000 | DNS_HEADER_LEN);
-	put16(w, T_TXT);
-	put16(w, C_IN);
+	put16(w, DNS_PTR(DNS_HEADER_LEN));
+	put16(w, LDNS_RR_TYPE_TXT);
+	put16(w, LDNS_RR_CLASS_IN);
 	put32(w, ttl);
 	put16(w, (uint16_t)rdlen);
 	if (n == 0)
@@ -429,11 +429,11 @@ static int
 type_index(uint16_t qtype)
 {
 	switch (qtype) {
-	case T_A:	return ANS_T_A;
-	case T_TXT:	return ANS_T_TXT;
-	case T_ANY:	return ANS_T_ANY;
-	case T_SOA:	return ANS_T_SOA;
-	case T_NS:	return ANS_T_NS;
+	case LDNS_RR_TYPE_A:	return ANS_T_A;
+	case LDNS_RR_TYPE_TXT:	return ANS_T_TXT;
+	case LDNS_RR_TYPE_ANY:	return ANS_T_ANY;
+	case LDNS_RR_TYPE_SOA:	return ANS_T_SOA;
+	case LDNS_RR_TYPE_NS:	return ANS_T_NS;
 	default:	return ANS_T_OTHER;
 	}
 }
@@ -444,27 +444,30 @@ answer_apex(struct wr *w, const struct dns_query *q, const struct zone *z,
     uint32_t serial)
 {
 	static const struct { uint16_t type; int set; } map[] = {
-		{ T_NS, ZONE_NS }, { T_A, ZONE_A }, { T_AAAA, ZONE_AAAA },
-		{ T_TXT, ZONE_TXT }, { T_MX, ZONE_MX },
+		{ LDNS_RR_TYPE_NS, ZONE_NS },
+		{ LDNS_RR_TYPE_A, ZONE_A },
+		{ LDNS_RR_TYPE_AAAA, ZONE_AAAA },
+		{ LDNS_RR_TYPE_TXT, ZONE_TXT },
+		{ LDNS_RR_TYPE_MX, ZONE_MX },
 	};
 
 	/* ANY: the SOA alone, one RRset (RFC 8482 section 4.1). */
-	if (q->qtype == T_SOA || q->qtype == T_ANY) {
+	if (q->qtype == LDNS_RR_TYPE_SOA || q->qtype == LDNS_RR_TYPE_ANY) {
 		put_soa(w, q, z, serial, z->soa_ttl, 0);
-		return R_NOERROR;
+		return LDNS_RCODE_NOERROR;
 	}
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		if (map[i].type != q->qtype ||
 		    z->rrsets[map[i].set].count == 0)
 			continue;
-		put_rrset(w, 0xc000 | DNS_HEADER_LEN, &z->rrsets[map[i].set],
+		put_rrset(w, DNS_PTR(DNS_HEADER_LEN), &z->rrsets[map[i].set],
 		    0);
-		if (q->qtype == T_NS)
+		if (q->qtype == LDNS_RR_TYPE_NS)
 			put_glue(w, z);
-		return R_NOERROR;
+		return LDNS_RCODE_NOERROR;
 	}
 	put_soa(w, q, z, serial, z->neg_ttl, 1);	/* NODATA */
-	return R_NOERROR;
+	return LDNS_RCODE_NOERROR;
 }
 
 /* Answers for a listed address.  Returns the rcode. */
@@ -476,20 +479,20 @@ answer_listed(struct wr *w, const struct dns_query *q, const struct zone *z,
 	struct store_listing	l;
 	const char		*text = conf->txt_template;
 
-	if (q->qtype == T_A || q->qtype == T_ANY) {
+	if (q->qtype == LDNS_RR_TYPE_A || q->qtype == LDNS_RR_TYPE_ANY) {
 		put_a(w, conf->ttl, hit->code);
-		return R_NOERROR;
+		return LDNS_RCODE_NOERROR;
 	}
-	if (q->qtype != T_TXT) {
+	if (q->qtype != LDNS_RR_TYPE_TXT) {
 		put_soa(w, q, z, serial, z->neg_ttl, 1);	/* NODATA */
-		return R_NOERROR;
+		return LDNS_RCODE_NOERROR;
 	}
 	/* The listing's own text when it has one (rbldnsd does the same). */
 	if (hit->record != 0 && store_record(rd, hit->record, &l) == 1 &&
 	    l.text[0] != '\0')
 		text = l.text;
 	put_txt(w, conf->ttl, text, &t->a);
-	return R_NOERROR;
+	return LDNS_RCODE_NOERROR;
 }
 
 /* Everything below the header for a query inside zone z. */
@@ -505,14 +508,14 @@ answer_zone(struct wr *w, const struct dns_query *q, const struct zone *z,
 
 	serial = store_serial(rd);
 	set_aa(w);
-	if (q->qtype == T_AXFR || q->qtype == T_IXFR)
-		return R_REFUSED;	/* transfers: not from this server */
+	if (q->qtype == LDNS_RR_TYPE_AXFR || q->qtype == LDNS_RR_TYPE_IXFR)
+		return LDNS_RCODE_REFUSED;	/* transfers: not served yet */
 	switch (classify(q, z, rd, conf, &t)) {
 	case K_APEX:
 		return answer_apex(w, q, z, serial);
 	case K_ENT:
 		put_soa(w, q, z, serial, z->neg_ttl, 1);
-		return R_NOERROR;
+		return LDNS_RCODE_NOERROR;
 	case K_ADDR:
 		if ((rc = lookup(rd, conf, &t.a, &hit)) == 1) {
 			c->listed++;
@@ -523,104 +526,150 @@ answer_zone(struct wr *w, const struct dns_query *q, const struct zone *z,
 			return -1;
 		if (t.also_ent6) {
 			put_soa(w, q, z, serial, z->neg_ttl, 1);
-			return R_NOERROR;
+			return LDNS_RCODE_NOERROR;
 		}
 		break;
 	default:
 		break;
 	}
 	put_soa(w, q, z, serial, z->neg_ttl, 1);
-	return R_NXDOMAIN;
-}
-
-static size_t
-error_reply(const struct dns_query *q, uint8_t *out, size_t outsize,
-    int rcode, struct answer_counters *c)
-{
-	struct wr w = { out, 0, outsize, 0, { 0, 0, 0 } };
-
-	begin(&w, q, NULL, rcode, 0);
-	c->by_rcode[rcode == R_FORMERR ? ANS_R_FORMERR : ANS_R_NOTIMP]++;
-	return w.full ? 0 : w.len;
+	return LDNS_RCODE_NXDOMAIN;
 }
 
 static int
 rcode_index(int rcode)
 {
 	switch (rcode) {
-	case R_NOERROR:		return ANS_R_NOERROR;
-	case R_FORMERR:		return ANS_R_FORMERR;
-	case R_NXDOMAIN:	return ANS_R_NXDOMAIN;
-	case R_NOTIMP:		return ANS_R_NOTIMP;
-	case R_REFUSED:		return ANS_R_REFUSED;
-	default:		return ANS_R_SERVFAIL;
+	case LDNS_RCODE_NOERROR:	return ANS_R_NOERROR;
+	case LDNS_RCODE_FORMERR:	return ANS_R_FORMERR;
+	case LDNS_RCODE_NXDOMAIN:	return ANS_R_NXDOMAIN;
+	case LDNS_RCODE_NOTIMPL:	return ANS_R_NOTIMP;
+	case LDNS_RCODE_REFUSED:	return ANS_R_REFUSED;
+	default:			return ANS_R_SERVFAIL;
 	}
 }
 
-size_t
-answer_query(const struct zoneset *zs, struct store_reader *rd,
-    const struct answer_conf *conf, const uint8_t *pkt, size_t len,
-    uint8_t *out, size_t outsize, int tcp, struct answer_counters *c)
+/* The end of every reply: its length, or nothing when it did not fit. */
+static enum answer_state
+done(const struct wr *w, size_t *outlen)
 {
-	struct dns_query	 q;
+	*outlen = w->full ? 0 : w->len;
+	return w->full ? ANSWER_DISCARDED : ANSWER_PROCESSED;
+}
+
+/*
+ * A header alone: FORMERR for a QUERY we cannot read (RD and CD copied),
+ * NOTIMP for an opcode we do not serve (every flag but QR clear).
+ */
+static enum answer_state
+header_reply(const struct dns_query *q, int rcode, uint8_t *out,
+    size_t outsize, size_t *outlen, struct answer_counters *c)
+{
+	struct wr w = { out, 0, outsize, 0, { 0, 0, 0 } };
+
+	put_header(&w, q, rcode != LDNS_RCODE_NOTIMPL, rcode, 0);
+	c->by_rcode[rcode_index(rcode)]++;
+	return done(&w, outlen);
+}
+
+/* The largest reply the client takes over UDP (RFC 6891 6.2.5). */
+static size_t
+udp_limit(const struct dns_query *q, const struct answer_conf *conf)
+{
+	size_t client = DNS_UDP_MIN;
+
+	if (q->edns && q->udp_size > DNS_UDP_MIN)
+		client = q->udp_size;	/* below 512 means 512 */
+	if (client > conf->udp_max && conf->udp_max >= DNS_UDP_MIN)
+		client = conf->udp_max;
+	return client;
+}
+
+/* The reply did not fit: header, question, OPT, and TC. */
+static void
+truncate_reply(struct wr *w, const struct dns_query *q, const uint8_t *pkt,
+    const struct answer_conf *conf, int rcode, struct answer_counters *c)
+{
+	w->len = 0;
+	w->full = 0;
+	memset(w->count, 0, sizeof(w->count));
+	begin(w, q, pkt, rcode, 1);
+	LDNS_TC_SET(w->buf);
+	if (rcode != LDNS_RCODE_REFUSED)
+		set_aa(w);
+	put_opt(w, q, conf, 0);
+	c->truncated++;
+}
+
+/* A parsed QUERY: the zone's answer, or REFUSED, BADVERS, SERVFAIL. */
+static enum answer_state
+answer_opcode_query(const struct zoneset *zs, struct store_reader *rd,
+    const struct answer_conf *conf, const struct dns_query *q,
+    const uint8_t *pkt, struct wr *w, int tcp, size_t *outlen,
+    struct answer_counters *c)
+{
 	const struct zone	*z;
-	struct wr		 w = { out, 0, outsize, 0, { 0, 0, 0 } };
-	size_t			 limit = outsize;
+	size_t			 limit;
 	int			 rcode;
 
-	c->queries++;
-	switch (dns_query_parse(pkt, len, &q)) {
-	case DNS_PARSE_OK:
-		break;
-	case DNS_PARSE_DROP:
-		c->dropped++;
-		return 0;
-	case DNS_PARSE_FORMERR:
-		return error_reply(&q, out, outsize, R_FORMERR, c);
-	case DNS_PARSE_NOTIMP:
-		return error_reply(&q, out, outsize, R_NOTIMP, c);
-	}
-	c->by_type[type_index(q.qtype)]++;
-	if (!tcp) {
-		/* RFC 6891 6.2.5: below 512 means 512. */
-		size_t client = q.edns ? (q.udp_size < 512 ? 512 :
-		    q.udp_size) : 512;
-		if (client > conf->udp_max && conf->udp_max >= 512)
-			client = conf->udp_max;
-		if (client < limit)
-			limit = client;
-	}
-	w.max = limit;
-	if (q.edns && q.edns_version > 0) {
-		begin(&w, &q, pkt, 0, 1);
-		put_opt(&w, &q, conf, 1);	/* BADVERS = 16 */
-		finish(&w);
+	c->by_type[type_index(q->qtype)]++;
+	if (!tcp && (limit = udp_limit(q, conf)) < w->max)
+		w->max = limit;
+	if (q->edns && q->edns_version > 0) {
+		begin(w, q, pkt, LDNS_RCODE_NOERROR, 1);
+		put_opt(w, q, conf, DNS_EDNS_BADVERS_HI);
+		finish(w);
 		c->by_rcode[ANS_R_BADVERS]++;
-		return w.full ? 0 : w.len;
+		return done(w, outlen);
 	}
-	begin(&w, &q, pkt, 0, 1);
-	if (q.qclass != C_IN)
-		rcode = R_REFUSED;
-	else if ((z = zoneset_find(zs, q.lname, q.qname_len, q.nlabels,
-	    q.label_off)) == NULL)
-		rcode = R_REFUSED;
-	else if ((rcode = answer_zone(&w, &q, z, rd, conf, c)) == -1)
-		rcode = 2;		/* SERVFAIL: the store failed */
-	put_opt(&w, &q, conf, 0);
-	if (w.full) {
-		/* Did not fit: header, question, OPT, and TC. */
-		w.len = 0;
-		w.full = 0;
-		memset(w.count, 0, sizeof(w.count));
-		begin(&w, &q, pkt, rcode, 1);
-		w.buf[2] |= 0x02;
-		if (rcode != R_REFUSED)
-			set_aa(&w);
-		put_opt(&w, &q, conf, 0);
-		c->truncated++;
-	}
-	w.buf[3] = (w.buf[3] & 0xf0) | (rcode & 0x0f);
-	finish(&w);
+	begin(w, q, pkt, LDNS_RCODE_NOERROR, 1);
+	if (q->qclass != LDNS_RR_CLASS_IN)
+		rcode = LDNS_RCODE_REFUSED;
+	else if ((z = zoneset_find(zs, q->lname, q->qname_len, q->nlabels,
+	    q->label_off)) == NULL)
+		rcode = LDNS_RCODE_REFUSED;
+	else if ((rcode = answer_zone(w, q, z, rd, conf, c)) == -1)
+		rcode = LDNS_RCODE_SERVFAIL;	/* the store failed */
+	put_opt(w, q, conf, 0);
+	if (w->full)
+		truncate_reply(w, q, pkt, conf, rcode, c);
+	if (!w->full)
+		LDNS_RCODE_SET(w->buf, rcode & LDNS_RCODE_MASK);
+	finish(w);
 	c->by_rcode[rcode_index(rcode)]++;
-	return w.full ? 0 : w.len;
+	return done(w, outlen);
+}
+
+/*
+ * Routes by opcode before anything else (as NSD's query_process): QUERY
+ * is answered; every other opcode, well formed or not, gets NOTIMP.  A
+ * NOTIFY handler, and transfers that return ANSWER_IN_AXFR/IXFR, go here.
+ */
+enum answer_state
+answer_query(const struct zoneset *zs, struct store_reader *rd,
+    const struct answer_conf *conf, const uint8_t *pkt, size_t len,
+    uint8_t *out, size_t outsize, size_t *outlen, int tcp,
+    struct answer_counters *c)
+{
+	struct dns_query	 q;
+	struct wr		 w = { out, 0, outsize, 0, { 0, 0, 0 } };
+	enum dns_parse		 parsed;
+
+	*outlen = 0;
+	c->queries++;
+	if ((parsed = dns_query_parse(pkt, len, &q)) == DNS_PARSE_DROP) {
+		c->dropped++;
+		return ANSWER_DISCARDED;
+	}
+	switch (q.opcode) {
+	case LDNS_PACKET_QUERY:
+		if (parsed == DNS_PARSE_FORMERR)
+			return header_reply(&q, LDNS_RCODE_FORMERR, out,
+			    outsize, outlen, c);
+		return answer_opcode_query(zs, rd, conf, &q, pkt, &w, tcp,
+		    outlen, c);
+	default:
+		return header_reply(&q, LDNS_RCODE_NOTIMPL, out, outsize,
+		    outlen, c);
+	}
 }

@@ -2,11 +2,15 @@
  * answer.h -- turning one DNS query and the store into one answer
  *
  * The responder's logic without its sockets: given the bytes of a query,
- * the served zones and a store reader, write the bytes of the reply.  It
- * follows RFC 5782 (names, test points), RFC 1034/1035/2308 (authoritative
- * answers, NXDOMAIN/NODATA with the SOA, empty non-terminals), RFC 6891
- * (EDNS, BADVERS, payload size, TC) and RFC 8482 (minimal ANY).  No heap
- * allocation; every write is bounded by the output size.
+ * the served zones and a store reader, write the bytes of the reply and
+ * say what the server does next (send it, send nothing, or, once zone
+ * transfers are served, go on with the transfer).  The opcode is routed
+ * first: QUERY is answered, any other opcode gets NOTIMP.  Queries are
+ * answered as RFC 5782 (names, test points), RFC 1034/1035/2308
+ * (authoritative answers, NXDOMAIN/NODATA with the SOA, empty
+ * non-terminals), RFC 6891 (EDNS, BADVERS, payload size, TC) and RFC 8482
+ * (minimal ANY) say.  No heap allocation; every write is bounded by the
+ * output size.
  */
 #ifndef RELAYBL_ANSWER_H
 #define RELAYBL_ANSWER_H
@@ -55,13 +59,28 @@ struct answer_counters {
 void	answer_conf_init(struct answer_conf *);
 
 /*
+ * What answer_query() leaves the server to do, as NSD's enum query_state.
+ */
+enum answer_state {
+	ANSWER_PROCESSED,	/* send the reply: *outlen bytes of out */
+	ANSWER_DISCARDED,	/* send nothing (*outlen is 0); over TCP,
+				 * close the connection */
+	ANSWER_IN_AXFR,		/* reserved: a reply begins an AXFR and more
+				 * messages follow (not returned yet) */
+	ANSWER_IN_IXFR,		/* reserved: the same for IXFR */
+};
+
+/*
  * Answers the query pkt (len bytes) into out (outsize bytes; over TCP the
  * reply may use all of it, over UDP no more than the client allows).
- * Returns the reply length, or 0 when nothing is to be sent.  Counts into
- * c.  rd may be in a held snapshot (store_reader_begin) or not.
+ * Returns ANSWER_PROCESSED with the reply's length in *outlen, or
+ * ANSWER_DISCARDED (no header, a response, or no room for any reply).
+ * Counts into c.  rd may be in a held snapshot (store_reader_begin) or
+ * not.  Allocates nothing.
  */
-size_t	answer_query(const struct zoneset *, struct store_reader *rd,
-	    const struct answer_conf *, const uint8_t *pkt, size_t len,
-	    uint8_t *out, size_t outsize, int tcp, struct answer_counters *c);
+enum answer_state answer_query(const struct zoneset *,
+	    struct store_reader *rd, const struct answer_conf *,
+	    const uint8_t *pkt, size_t len, uint8_t *out, size_t outsize,
+	    size_t *outlen, int tcp, struct answer_counters *c);
 
 #endif

@@ -11,8 +11,6 @@
 
 #include "dns_query.h"
 
-#define T_OPT	41
-
 static uint16_t
 get16(const uint8_t *p)
 {
@@ -32,7 +30,7 @@ parse_qname(const uint8_t *pkt, size_t len, size_t off, struct dns_query *q)
 		uint8_t l = pkt[off];
 		if (l == 0)
 			break;
-		if (l & 0xc0)		/* pointer or extended label type */
+		if (l & DNS_LABEL_PTR)	/* pointer or extended label type */
 			return 0;
 		if (off + 1 + l >= len || off - start + 1 + l + 1 >
 		    DNS_NAME_MAX || q->nlabels == DNS_LABELS_MAX)
@@ -61,9 +59,9 @@ skip_name(const uint8_t *pkt, size_t len, size_t off)
 		uint8_t l = pkt[off];
 		if (l == 0)
 			return off + 1;
-		if ((l & 0xc0) == 0xc0)
+		if ((l & DNS_LABEL_PTR) == DNS_LABEL_PTR)
 			return off + 2 <= len ? off + 2 : 0;
-		if (l & 0xc0)
+		if (l & DNS_LABEL_PTR)	/* extended label type */
 			return 0;
 		total += l + 1;
 		if (total > DNS_NAME_MAX)
@@ -101,14 +99,14 @@ parse_records(const uint8_t *pkt, size_t len, size_t *off, int count,
 		uint16_t type = get16(pkt + o), rdlen = get16(pkt + o + 8);
 		if (len - o - 10 < rdlen)
 			return -1;
-		if (additional && type == T_OPT) {
+		if (additional && type == LDNS_RR_TYPE_OPT) {
 			if (q->edns || pkt[name] != 0 ||
 			    !options_ok(pkt + o + 10, rdlen))
 				return -1;
 			q->edns = 1;
 			q->udp_size = get16(pkt + o + 2);
 			q->edns_version = pkt[o + 5];
-			q->do_bit = (pkt[o + 6] & 0x80) != 0;
+			q->do_bit = (pkt[o + 6] & DNS_EDNS_DO) != 0;
 		}
 		*off = o + 10 + rdlen;
 	}
@@ -121,16 +119,13 @@ dns_query_parse(const uint8_t *pkt, size_t len, struct dns_query *q)
 	size_t off;
 
 	memset(q, 0, sizeof(*q));
-	if (len < DNS_HEADER_LEN || (pkt[2] & 0x80))
+	if (len < DNS_HEADER_LEN || LDNS_QR_WIRE(pkt))
 		return DNS_PARSE_DROP;	/* no header, or a response */
 	q->id = get16(pkt);
-	q->opcode = (pkt[2] >> 3) & 0x0f;
-	/* RD and CD mean something in QUERY only: not echoed for others. */
-	if (q->opcode != 0)
-		return DNS_PARSE_NOTIMP;
-	q->rd = pkt[2] & 0x01;
-	q->cd = (pkt[3] >> 4) & 0x01;
-	if (get16(pkt + 4) != 1)
+	q->opcode = LDNS_OPCODE_WIRE(pkt);
+	q->rd = LDNS_RD_WIRE(pkt) != 0;
+	q->cd = LDNS_CD_WIRE(pkt) != 0;
+	if (get16(pkt + LDNS_QDCOUNT_OFF) != 1)
 		return DNS_PARSE_FORMERR;
 	if ((off = parse_qname(pkt, len, DNS_HEADER_LEN, q)) == 0 ||
 	    len - off < 4)
@@ -139,9 +134,10 @@ dns_query_parse(const uint8_t *pkt, size_t len, struct dns_query *q)
 	q->qclass = get16(pkt + off + 2);
 	q->question_end = off + 4;
 	off = q->question_end;
-	if (parse_records(pkt, len, &off, get16(pkt + 6), 0, q) == -1 ||
-	    parse_records(pkt, len, &off, get16(pkt + 8), 0, q) == -1 ||
-	    parse_records(pkt, len, &off, get16(pkt + 10), 1, q) == -1)
+	if (parse_records(pkt, len, &off, get16(pkt + LDNS_ANCOUNT_OFF), 0,
+	    q) == -1 || parse_records(pkt, len, &off, get16(pkt +
+	    LDNS_NSCOUNT_OFF), 0, q) == -1 || parse_records(pkt, len, &off,
+	    get16(pkt + LDNS_ARCOUNT_OFF), 1, q) == -1)
 		return DNS_PARSE_FORMERR;
 	return DNS_PARSE_OK;
 }

@@ -14,23 +14,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DNS_HEADER_LEN		12
-#define DNS_NAME_MAX		255
-#define DNS_LABELS_MAX		128
+#include "dns_wire.h"
 
 /* Results of dns_query_parse(). */
 enum dns_parse {
 	DNS_PARSE_OK = 0,
 	DNS_PARSE_DROP,		/* no header, or a response: send nothing */
-	DNS_PARSE_FORMERR,	/* header usable: answer FORMERR */
-	DNS_PARSE_NOTIMP,	/* opcode other than QUERY */
+	DNS_PARSE_FORMERR,	/* header usable, the rest is not */
 };
 
 struct dns_query {
 	uint16_t	id;
-	uint8_t		opcode;
-	uint8_t		rd;		/* recursion desired, copied back */
-	uint8_t		cd;		/* checking disabled, copied back */
+	uint8_t		opcode;		/* LDNS_PACKET_QUERY, _NOTIFY, ... */
+	uint8_t		rd;		/* recursion desired */
+	uint8_t		cd;		/* checking disabled */
 	uint16_t	qtype;
 	uint16_t	qclass;
 	const uint8_t	*qname;		/* in the packet, as received */
@@ -46,9 +43,11 @@ struct dns_query {
 };
 
 /*
- * Parses len bytes at pkt into q.  Returns DNS_PARSE_OK, or DNS_PARSE_DROP
- * when nothing should be sent, or DNS_PARSE_FORMERR/NOTIMP with q->id,
- * q->opcode, q->rd and q->cd set so that an error can be sent.
+ * Parses len bytes at pkt into q, whatever the opcode (QUERY and NOTIFY
+ * share the layout; what an opcode means is the caller's to decide).
+ * Returns DNS_PARSE_OK, or DNS_PARSE_DROP when nothing should be sent (no
+ * header, or a response), or DNS_PARSE_FORMERR with the header fields
+ * (q->id, q->opcode, q->rd, q->cd) set so that an error can be sent.
  */
 enum dns_parse	dns_query_parse(const uint8_t *pkt, size_t len,
 		    struct dns_query *q);

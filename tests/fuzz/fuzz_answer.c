@@ -94,10 +94,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(&c, 0, sizeof(c));
 	for (int tcp = 0; tcp < 2; tcp++) {
-		n = answer_query(zs, rd, &conf, data, size, out, sizeof(out),
-		    tcp, &c);
-		if (n == 0)
+		switch (answer_query(zs, rd, &conf, data, size, out,
+		    sizeof(out), &n, tcp, &c)) {
+		case ANSWER_PROCESSED:
+			break;
+		case ANSWER_DISCARDED:
+			if (n != 0)
+				abort();
 			continue;
+		default:		/* no transfers yet */
+			abort();
+		}
 		if (n < 12 || size < 2 || memcmp(out, data, 2) != 0 ||
 		    !(out[2] & 0x80))
 			abort();

@@ -91,8 +91,9 @@ raw(const uint8_t *q, size_t len, int tcp, size_t *rlen)
 	ldns_pkt	*p = NULL;
 	size_t		 n;
 
-	n = answer_query(zs, rd, &conf, q, len, out, tcp ? 65535 : 4096, tcp,
-	    &cnt);
+	if (answer_query(zs, rd, &conf, q, len, out, tcp ? 65535 : 4096, &n,
+	    tcp, &cnt) != ANSWER_PROCESSED)
+		n = 0;
 	if (rlen)
 		*rlen = n;
 	if (n == 0 || ldns_wire2pkt(&p, out, n) != LDNS_STATUS_OK)
@@ -431,8 +432,10 @@ test_bad_packets(void)
 	b[2] = 0x7f;		/* opcode 15, AA, TC, RD */
 	b[3] = 0xf0;		/* RA, Z, AD, CD */
 	{
-		size_t n = answer_query(zs, rd, &conf, b, 27, out_raw,
-		    sizeof(out_raw), 0, &cnt);
+		size_t n = 0;
+		if (answer_query(zs, rd, &conf, b, 27, out_raw,
+		    sizeof(out_raw), &n, 0, &cnt) != ANSWER_PROCESSED)
+			n = 0;
 		ok(n >= 12 && out_raw[0] == b[0] && out_raw[1] == b[1] &&
 		    out_raw[2] == (0x80 | 0x78) && out_raw[3] == 4,
 		    "opcode 15 with every flag: QR|opcode, NOTIMP, no other "
@@ -466,6 +469,48 @@ test_bad_packets(void)
 	p = raw(q, 27, 1, NULL);
 	ok(p != NULL && !ldns_pkt_tc(p), "the same query over TCP");
 	ldns_pkt_free(p);
+}
+
+/*
+ * answer_query() routes by opcode before any QUERY logic: what it returns
+ * for each kind of message, and that no opcode but QUERY is read further.
+ */
+static void
+test_states(void)
+{
+	/* id 0x0102, RD, QDCOUNT 1, name "a.bl.test" */
+	uint8_t		 q[27] = { 1, 2, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0,
+	    1, 'a', 2, 'b', 'l', 4, 't', 'e', 's', 't', 0, 0, 1, 0, 1 };
+	uint8_t		 b[27];
+	size_t		 n = 99;
+
+	ok(answer_query(zs, rd, &conf, q, sizeof(q), out_raw, sizeof(out_raw),
+	    &n, 0, &cnt) == ANSWER_PROCESSED && n > 27,
+	    "a query: PROCESSED with its length");
+	memcpy(b, q, sizeof(b));
+	b[2] |= 0x80;
+	ok(answer_query(zs, rd, &conf, b, sizeof(b), out_raw, sizeof(out_raw),
+	    &n, 0, &cnt) == ANSWER_DISCARDED && n == 0,
+	    "a response: DISCARDED, length 0");
+	ok(answer_query(zs, rd, &conf, q, sizeof(q), out_raw, 11, &n, 0,
+	    &cnt) == ANSWER_DISCARDED && n == 0,
+	    "no room for a header: DISCARDED");
+	memcpy(b, q, sizeof(b));
+	b[2] = (4 << 3) | 1;	/* NOTIFY, RD */
+	ok(answer_query(zs, rd, &conf, b, sizeof(b), out_raw, sizeof(out_raw),
+	    &n, 0, &cnt) == ANSWER_PROCESSED && n == 12 &&
+	    out_raw[2] == (0x80 | (4 << 3)) && out_raw[3] == 4,
+	    "NOTIFY: NOTIMP, header only, RD not copied");
+	b[5] = 0;		/* and QDCOUNT 0: not read, still NOTIMP */
+	ok(answer_query(zs, rd, &conf, b, sizeof(b), out_raw, sizeof(out_raw),
+	    &n, 0, &cnt) == ANSWER_PROCESSED && n == 12 && out_raw[3] == 4,
+	    "malformed NOTIFY: NOTIMP, not FORMERR");
+	memcpy(b, q, sizeof(b));
+	b[5] = 0;
+	ok(answer_query(zs, rd, &conf, b, sizeof(b), out_raw, sizeof(out_raw),
+	    &n, 0, &cnt) == ANSWER_PROCESSED && n == 12 &&
+	    out_raw[2] == 0x81 && out_raw[3] == 1,
+	    "malformed QUERY: FORMERR, RD copied");
 }
 
 static void
@@ -548,6 +593,7 @@ main(void)
 	test_apex();
 	test_edns_and_size();
 	test_bad_packets();
+	test_states();
 	test_live();
 	test_zone_errors();
 	zoneset_free(zs);

@@ -1,0 +1,119 @@
+/*
+ * server.h -- the parts of dnsbld, shared inside dnsbl/server only
+ *
+ * dnsbld.c is the process: configuration, workers, signals, main.  udp.c
+ * answers UDP: one thread per UDP socket, reading and answering batches.
+ * tcp.c answers TCP on a worker's event loop: accepting, RFC 7766
+ * pipelining, back-pressure, deadlines, eviction at the cap.  A worker is
+ * one event loop thread (its TCP) and one thread per UDP socket, each with
+ * its own store reader and counters, so they share nothing but the
+ * read-only configuration and the zones, which SIGHUP swaps atomically.
+ * The answers themselves come from answer.h, which touches no socket.
+ */
+#ifndef RELAYBL_SERVER_H
+#define RELAYBL_SERVER_H
+
+#include <sys/queue.h>
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "answer.h"
+#include "config.h"
+#include "listen.h"
+#include "store.h"
+#include "zone.h"
+
+#define PKT_MAX		4096	/* largest query read, reply written */
+#define MAX_LISTEN	16
+#define MAX_WORKERS	64
+#define MAX_ZONEFILES	64
+
+/* Every socket: one per worker on each address, IPv6 only for [::]. */
+#define DNSBLD_LISTEN_FLAGS	(LISTEN_REUSEPORT | LISTEN_V6ONLY)
+
+struct udp_server;		/* udp.c */
+struct tcpconn;			/* tcp.c */
+TAILQ_HEAD(tcpconns, tcpconn);
+
+/* One listen address of a worker: its UDP thread and TCP listener. */
+struct worker_sock {
+	struct udp_server	*udp;
+	int			 tcp;
+	struct event		*tev;		/* accepts on tcp */
+};
+
+struct worker {
+	struct dnsbld		*d;
+	int			 id;
+	pthread_t		 thread;
+	struct event_base	*base;
+	struct store_reader	*rd;		/* TCP's */
+	struct worker_sock	 socks[MAX_LISTEN];
+	int			 nsocks;
+	int			 tcp_conns;
+	struct tcpconns		 conns;		/* least recently active 1st */
+	struct event		*accept_resume;
+	int64_t			 trimmed;	/* ms: last malloc_trim */
+	struct answer_counters	 cnt;		/* TCP */
+};
+
+struct dnsbld {
+	struct config		*cfg;
+	struct store		*st;
+	struct zoneset		*zones;		/* swapped atomically */
+	struct zoneset		*retired;	/* freed at the next reload */
+	struct answer_conf	 conf;
+	struct listen_addr	 listen[MAX_LISTEN];
+	int			 nlisten;
+	char			*zonefiles[MAX_ZONEFILES];
+	int			 nzonefiles;
+	const char		*zonedir;
+	const char		*storedir;
+	const char		*user;
+	uint64_t		 map_size;
+	int			 nworkers;
+	int64_t			 tcp_idle;	/* seconds */
+	int64_t			 tcp_query;	/* seconds */
+	int64_t			 tcp_max;	/* connections per worker */
+	struct worker		*workers[MAX_WORKERS];
+	struct event_base	*main_base;
+	int			 stopping;	/* read by UDP threads */
+};
+
+/* The zones to answer from now (a reload may swap them at any time). */
+static inline struct zoneset *
+dnsbld_zones(struct dnsbld *d)
+{
+	return __atomic_load_n(&d->zones, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * udp.c.  udp_server_new() opens la's UDP socket for worker w, with its
+ * own store reader; it is fatal when it cannot (start-up only).
+ * udp_server_start() starts its thread, which serves until d->stopping
+ * is set (it notices within a quarter of a second); udp_server_join()
+ * waits for it.  udp_server_free() closes the socket and frees u.  The
+ * counters are written by u's thread only: read them with relaxed loads.
+ */
+struct udp_server *udp_server_new(struct worker *w,
+		    const struct listen_addr *la);
+void		 udp_server_start(struct udp_server *u);
+void		 udp_server_join(struct udp_server *u);
+void		 udp_server_free(struct udp_server *u);
+const struct answer_counters *udp_server_counters(const struct udp_server *u);
+
+/*
+ * tcp.c, all on the worker's event loop.  tcp_worker_init() prepares w's
+ * connection list; tcp_listen() opens la's TCP listener into s and accepts
+ * on it (both fatal when they cannot: start-up only).  tcp_worker_free()
+ * closes every connection and listener of w, once its loop has stopped.
+ */
+void		 tcp_worker_init(struct worker *w);
+void		 tcp_listen(struct worker *w, struct worker_sock *s,
+		    const struct listen_addr *la);
+void		 tcp_worker_free(struct worker *w);
+
+#endif
