@@ -35,7 +35,8 @@ SRC_prober = prober/smtp_client.c prober/cookie.c prober/battery.c \
 	   prober/sink.c prober/probe.c
 SRC_ctl	 = dnsbl/ctl/dnsblctl.c dnsbl/ctl/ctl_probe.c
 SRC_server = dnsbl/server/dnsbld.c
-SRC_proberd = prober/proberd.c
+SRC_proberd = prober/proberd.c prober/scheduler.c prober/outcome.c \
+	   prober/delivery.c prober/sink_server.c
 
 LIBS_dnsblctl = queue list store lib
 LIBS_dnsbld = dns store lib
