@@ -218,19 +218,19 @@ result_write(struct proberd *d, const struct result *r)
 	if (r->blob && store_evidence_put(t, r->blob, r->blen, &ev) == -1)
 		goto err;
 	if (r->outcome == O_LISTED) {
-		if (list_addr(t, a, STORE_KIND_RELAY, 0x7f000002u, ev, r->now,
-		    d->listing_ttl, "") == -1)
+		if (list_addr(t, a, STORE_KIND_RELAY, PROBERD_CODE_RELAY, ev,
+		    r->now, d->listing_ttl, "") == -1)
 			goto err;
 		/* Multi-hop egress: only where judge_egress() says so. */
 		if (r->egress && list_addr(t, &r->peer, STORE_KIND_EGRESS,
-		    0x7f000003u, ev, r->now, d->listing_ttl, "") == -1)
+		    PROBERD_CODE_EGRESS, ev, r->now, d->listing_ttl, "") == -1)
 			goto err;
 	}
 	if (r->outcome == O_CLEAN && reason != STORE_PROBE_SUBMIT &&
 	    store_unlist(t, a, "clean retest: every form refused") == -1)
 		goto err;
 	if (requeue(d, t, r) == -1 || store_audit_add(t, STORE_AUDIT_PROBE, a,
-	    r->outcome == O_LISTED ? 0x7f000002u : 0, r->text) == -1)
+	    r->outcome == O_LISTED ? PROBERD_CODE_RELAY : 0, r->text) == -1)
 		goto err;
 	/* store_commit ends the txn whatever it returns. */
 	return store_commit(t);

@@ -39,6 +39,13 @@ struct event_base;
 
 enum outcome { O_LISTED, O_CLEAN, O_SUSPECT, O_INCONCLUSIVE };
 
+/*
+ * The return codes proberd lists with (host order; README, "proberd"):
+ * a confirmed relay, and the multi-hop egress that delivered its cookie.
+ */
+#define PROBERD_CODE_RELAY	0x7f000002u	/* 127.0.0.2 */
+#define PROBERD_CODE_EGRESS	0x7f000003u	/* 127.0.0.3 */
+
 /* A running probe, or one whose server took a message: it waits. */
 struct active {
 	struct proberd		*d;
