@@ -339,9 +339,9 @@ outcome_retry(evutil_socket_t fd, short what, void *arg)
  * (and its address is not probed again) until a retry writes it.
  */
 void
-outcome_record(struct proberd *d, const struct store_probe *q, const struct addr *a,
-    int outcome, const struct probe_summary *sum, const struct probe *pr,
-    const struct proof *pf)
+outcome_record(struct proberd *d, const struct store_probe *q,
+    const struct addr *a, int outcome, const struct probe_summary *sum,
+    const struct probe *pr, const struct proof *pf)
 {
 	struct result	*r, *old;
 	char		 abuf[ADDR_STRLEN];

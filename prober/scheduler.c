@@ -396,6 +396,8 @@ err:
 	outcome_store_failed(d);
 }
 
+/* --- Start and stop ---------------------------------------------------- */
+
 static int
 collect_running(const struct store_probe *q, void *arg)
 {
