@@ -230,8 +230,8 @@ delivery_received(struct proberd *d, const struct addr *peer,
 		} else if ((r = find_recent(d, c, now)) != NULL &&
 		    !r->confirmed) {
 			judge_egress(d, &r->q.addr, &pf);
-			outcome_record(d, &r->q, &r->q.addr, O_LISTED, &r->sum, NULL,
-			    &pf);
+			outcome_record(d, &r->q, &r->q.addr, O_LISTED, &r->sum,
+			    NULL, &pf);
 			r->confirmed = 1;
 			r->delivered |= attempt_bit(c->attempt);
 		} else if (r != NULL && !(r->delivered &

@@ -84,7 +84,8 @@ smtp_session_init(struct smtp_session *s, const char *helo,
 		s->attempts[i].code = 0;
 	}
 	s->nattempts = n;
-	s->state = SMTP_GREETING;	/* where a session starts, not a change */
+	/* Where a session starts: not a change, so not through the function. */
+	s->state = SMTP_GREETING;
 }
 
 /* Every entry point first: a state we never set is memory gone wrong. */
@@ -217,7 +218,7 @@ smtp_client_state(struct smtp_session *s, int new, struct smtp_action *act)
 		act->data = NULL;
 		act->len = 0;
 		break;
-	default:	/* SMTP_GREETING is where a session starts, not entered */
+	default:	/* SMTP_GREETING is where sessions start, not entered */
 		fatalx("smtp %p: %s -> %s (%d): no such change", (void *)s,
 		    smtp_state_name(old), smtp_state_name(new), new);
 	}
@@ -319,7 +320,7 @@ step(struct smtp_session *s, int code, struct smtp_action *act)
 	case SMTP_QUIT:
 		close_with(s, SMTP_END_OK, act);
 		break;
-	default:	/* SMTP_DONE takes no reply: smtp_session_line ends it */
+	default:	/* SMTP_DONE: smtp_session_line ends it before step */
 		fatalx("smtp %p: a reply in state %s (%d)", (void *)s,
 		    smtp_state_name(s->state), s->state);
 	}
