@@ -226,10 +226,14 @@ start_session(struct probe *pr)
 	socklen_t		 sslen;
 	struct timeval		 tv = { pr->p.timeout_connect, 0 };
 	struct smtp_action	 a;
+	char			 abuf[ADDR_STRLEN];
 
 	pr->natt = battery_session(&pr->p.battery, pr->session, pr->att);
 	smtp_session_init(&pr->s, pr->p.battery.domain, pr->att,
 	    pr->natt > 0 ? pr->natt : 0);
+	/* Names the session its state changes are logged under. */
+	log_debug("%s: session %d is smtp %p", addr_format(&pr->p.addr, abuf),
+	    pr->session + 1, (void *)&pr->s);
 	pr->sum.sessions++;
 	memset(&ss, 0, sizeof(ss));
 	if (pr->p.addr.family == ADDR_V4) {

@@ -9,13 +9,21 @@
  * server is closing).  A refused or deferred attempt does not end the
  * session: RSET, then the next attempt, so that one refusal does not hide
  * a form that would have been relayed.
+ *
+ * Every state change goes through smtp_client_state(), which logs
+ * "old -> new" (log_debug, proberd -v) and does what entering the new
+ * state means: the command of that state, or the close.  The states are
+ * ours: no reply can name one, so a state we do not know, or a reply fed
+ * to a state that waits for none, is our bug and ends the process
+ * (fatalx), never a server's doing to be filed as garbage.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
 #include "smtp_client.h"
 
-static const char *state_names[] = {
+static const char *strstate[] = {
 	"GREETING", "EHLO", "HELO", "MAIL", "RCPT", "DATA", "BODY", "RSET",
 	"QUIT", "DONE"
 };
@@ -26,12 +34,14 @@ static const char *result_names[] = {
 	"pending", "accepted", "refused", "tempfail"
 };
 
+static void	smtp_client_state(struct smtp_session *, int,
+		    struct smtp_action *);
 static void	step(struct smtp_session *, int, struct smtp_action *);
 
 const char *
 smtp_state_name(int s)
 {
-	return s >= 0 && s <= SMTP_DONE ? state_names[s] : "?";
+	return s >= 0 && s <= SMTP_DONE ? strstate[s] : "?";
 }
 
 const char *
@@ -74,7 +84,26 @@ smtp_session_init(struct smtp_session *s, const char *helo,
 		s->attempts[i].code = 0;
 	}
 	s->nattempts = n;
+	/* Where a session starts: not a change, so not through the function. */
 	s->state = SMTP_GREETING;
+}
+
+/* Every entry point first: a state we never set is memory gone wrong. */
+static void
+check_state(const struct smtp_session *s)
+{
+	if (s->state < SMTP_GREETING || s->state > SMTP_DONE)
+		fatalx("smtp %p: unknown state %d", (const void *)s, s->state);
+}
+
+/* The attempt under way: only MAIL, RCPT, DATA and BODY have one. */
+static struct smtp_attempt *
+attempt(struct smtp_session *s)
+{
+	if (s->current < 0 || s->current >= s->nattempts)
+		fatalx("smtp %p: %s: no attempt %d of %d", (void *)s,
+		    smtp_state_name(s->state), s->current, s->nattempts);
+	return &s->attempts[s->current];
 }
 
 /* Copies src into dst (size bytes) with "{h}" replaced by the name. */
@@ -99,7 +128,7 @@ expand(const struct smtp_session *s, const char *src, char *dst, size_t size)
 /* Sends one command line built from prefix and an expanded argument. */
 static void
 send_cmd(struct smtp_session *s, struct smtp_action *act, const char *prefix,
-    const char *arg, int next)
+    const char *arg)
 {
 	char	buf[SMTP_ADDR_MAX];
 	int	n;
@@ -112,7 +141,6 @@ send_cmd(struct smtp_session *s, struct smtp_action *act, const char *prefix,
 	act->what = SMTP_DO_SEND;
 	act->data = s->out;
 	act->len = (size_t)n;
-	s->state = next;
 }
 
 /* The message: {h} expanded, CRLF line ends, dot-stuffed, ".". */
@@ -123,7 +151,7 @@ send_body(struct smtp_session *s, struct smtp_action *act)
 	size_t	 n = 0, room = sizeof(s->out) - 8;
 	int	 bol = 1;
 
-	expand(s, s->attempts[s->current].body, body, sizeof(body));
+	expand(s, attempt(s)->body, body, sizeof(body));
 	for (const char *p = body; *p && n < room; p++) {
 		if (bol && *p == '.')
 			s->out[n++] = '.';
@@ -145,7 +173,55 @@ send_body(struct smtp_session *s, struct smtp_action *act)
 	act->what = SMTP_DO_SEND;
 	act->data = s->out;
 	act->len = n;
-	s->state = SMTP_BODY;
+}
+
+/*
+ * Changes state: logs it, then does what entering the new state means.
+ * The only place s->state changes after smtp_session_init.
+ */
+static void
+smtp_client_state(struct smtp_session *s, int new, struct smtp_action *act)
+{
+	int	old = s->state;
+
+	s->state = new;
+	if (old != new)
+		log_debug("smtp %p: %s -> %s", (void *)s, smtp_state_name(old),
+		    smtp_state_name(new));
+	switch (new) {
+	case SMTP_EHLO:
+		send_cmd(s, act, "EHLO ", s->helo);
+		break;
+	case SMTP_HELO:
+		send_cmd(s, act, "HELO ", s->helo);
+		break;
+	case SMTP_MAIL:
+		send_cmd(s, act, "MAIL FROM:", attempt(s)->sender);
+		break;
+	case SMTP_RCPT:
+		send_cmd(s, act, "RCPT TO:", attempt(s)->recipient);
+		break;
+	case SMTP_DATA:
+		send_cmd(s, act, "DATA", NULL);
+		break;
+	case SMTP_BODY:
+		send_body(s, act);
+		break;
+	case SMTP_RSET:
+		send_cmd(s, act, "RSET", NULL);
+		break;
+	case SMTP_QUIT:
+		send_cmd(s, act, "QUIT", NULL);
+		break;
+	case SMTP_DONE:
+		act->what = SMTP_DO_CLOSE;
+		act->data = NULL;
+		act->len = 0;
+		break;
+	default:	/* SMTP_GREETING is where sessions start, not entered */
+		fatalx("smtp %p: %s -> %s (%d): no such change", (void *)s,
+		    smtp_state_name(old), smtp_state_name(new), new);
+	}
 }
 
 static void
@@ -153,22 +229,15 @@ close_with(struct smtp_session *s, int end, struct smtp_action *act)
 {
 	if (s->end == SMTP_END_NONE)
 		s->end = end;
-	s->state = SMTP_DONE;
-	act->what = SMTP_DO_CLOSE;
-	act->data = NULL;
-	act->len = 0;
+	smtp_client_state(s, SMTP_DONE, act);
 }
 
 /* The next attempt, or QUIT when none is left. */
 static void
 next_attempt(struct smtp_session *s, struct smtp_action *act)
 {
-	if (s->current >= s->nattempts) {
-		send_cmd(s, act, "QUIT", NULL, SMTP_QUIT);
-		return;
-	}
-	send_cmd(s, act, "MAIL FROM:", s->attempts[s->current].sender,
-	    SMTP_MAIL);
+	smtp_client_state(s, s->current < s->nattempts ? SMTP_MAIL : SMTP_QUIT,
+	    act);
 }
 
 /* The current attempt ends with result; RSET before the next one. */
@@ -176,10 +245,12 @@ static void
 conclude(struct smtp_session *s, int result, int code,
     struct smtp_action *act)
 {
-	s->attempts[s->current].result = result;
-	s->attempts[s->current].code = code;
+	struct smtp_attempt	*at = attempt(s);
+
+	at->result = result;
+	at->code = code;
 	s->current++;
-	send_cmd(s, act, "RSET", NULL, SMTP_RSET);
+	smtp_client_state(s, SMTP_RSET, act);
 }
 
 static int
@@ -201,42 +272,41 @@ step(struct smtp_session *s, int code, struct smtp_action *act)
 	switch (s->state) {
 	case SMTP_GREETING:
 		if (ok)
-			send_cmd(s, act, "EHLO ", s->helo, SMTP_EHLO);
+			smtp_client_state(s, SMTP_EHLO, act);
 		else {
 			s->end = SMTP_END_CLOSED;
-			send_cmd(s, act, "QUIT", NULL, SMTP_QUIT);
+			smtp_client_state(s, SMTP_QUIT, act);
 		}
 		break;
 	case SMTP_EHLO:
 		if (ok)
 			next_attempt(s, act);
 		else	/* RFC 5321 3.2: fall back to HELO */
-			send_cmd(s, act, "HELO ", s->helo, SMTP_HELO);
+			smtp_client_state(s, SMTP_HELO, act);
 		break;
 	case SMTP_HELO:
 		if (ok)
 			next_attempt(s, act);
 		else {
 			s->end = SMTP_END_CLOSED;
-			send_cmd(s, act, "QUIT", NULL, SMTP_QUIT);
+			smtp_client_state(s, SMTP_QUIT, act);
 		}
 		break;
 	case SMTP_MAIL:
 		if (ok)
-			send_cmd(s, act, "RCPT TO:",
-			    s->attempts[s->current].recipient, SMTP_RCPT);
+			smtp_client_state(s, SMTP_RCPT, act);
 		else
 			conclude(s, result_of(code), code, act);
 		break;
 	case SMTP_RCPT:
 		if (ok)
-			send_cmd(s, act, "DATA", NULL, SMTP_DATA);
+			smtp_client_state(s, SMTP_DATA, act);
 		else
 			conclude(s, result_of(code), code, act);
 		break;
 	case SMTP_DATA:
 		if (code >= 300 && code < 400)
-			send_body(s, act);
+			smtp_client_state(s, SMTP_BODY, act);
 		else
 			conclude(s, ok ? SMTP_R_REFUSED : result_of(code), code,
 			    act);
@@ -250,9 +320,9 @@ step(struct smtp_session *s, int code, struct smtp_action *act)
 	case SMTP_QUIT:
 		close_with(s, SMTP_END_OK, act);
 		break;
-	default:
-		close_with(s, SMTP_END_GARBAGE, act);
-		break;
+	default:	/* SMTP_DONE: smtp_session_line ends it before step */
+		fatalx("smtp %p: a reply in state %s (%d)", (void *)s,
+		    smtp_state_name(s->state), s->state);
 	}
 }
 
@@ -262,6 +332,7 @@ smtp_session_line(struct smtp_session *s, const char *line, size_t len,
 {
 	int code;
 
+	check_state(s);
 	act->what = SMTP_DO_WAIT;
 	act->data = NULL;
 	act->len = 0;
@@ -314,6 +385,7 @@ smtp_session_line(struct smtp_session *s, const char *line, size_t len,
 void
 smtp_session_timeout(struct smtp_session *s, struct smtp_action *act)
 {
+	check_state(s);
 	record(s, "*", "timeout", 7);
 	close_with(s, SMTP_END_TIMEOUT, act);
 }
@@ -321,6 +393,7 @@ smtp_session_timeout(struct smtp_session *s, struct smtp_action *act)
 void
 smtp_session_eof(struct smtp_session *s, struct smtp_action *act)
 {
+	check_state(s);
 	record(s, "*", "connection closed by the server", 31);
 	close_with(s, s->state == SMTP_QUIT ? SMTP_END_OK : SMTP_END_DROPPED,
 	    act);

@@ -8,7 +8,9 @@
  * timeout, and it answers with what to do next (send these bytes, wait,
  * close).  So it is unit-tested and fuzzed directly, and a hostile server
  * can cost one connection and a timeout, nothing more: replies are capped
- * in line length and line count.
+ * in line length and line count.  Every state change is logged at debug
+ * level ("smtp 0x...: MAIL -> RCPT"); a state the machine does not know is
+ * a bug of ours and fatal (fatalx), never a server's doing.
  *
  * Placeholders in an attempt's sender, recipient and body: "{h}" is the
  * first name the server gave itself (greeting, else EHLO reply, else
