@@ -32,6 +32,7 @@
 #include <event2/event.h>
 
 #include "addr.h"
+#include "listen.h"
 #include "log.h"
 #include "proberd.h"
 
@@ -332,42 +333,18 @@ sink_server_accept(evutil_socket_t lfd, short what, void *arg)
 int
 sink_server_open(struct proberd *d)
 {
-	struct sockaddr_storage	 ss;
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
-	char			 host[128], *colon;
-	socklen_t		 len;
-	int			 one = 1;
+	struct listen_addr	 la;
+	const char		*err;
 
-	snprintf(host, sizeof(host), "%s", d->sink_listen);
-	if ((colon = strrchr(host, ':')) == NULL)
-		goto bad;
-	*colon = '\0';
-	memset(&ss, 0, sizeof(ss));
-	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-		host[strlen(host) - 1] = '\0';
-		if (inet_pton(AF_INET6, host + 1, &sin6->sin6_addr) != 1)
-			goto bad;
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)atoi(colon + 1));
-		len = sizeof(*sin6);
-	} else {
-		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-			goto bad;
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)atoi(colon + 1));
-		len = sizeof(*sin);
+	if (listen_parse(d->sink_listen, &la, &err) == -1) {
+		log_warnx("[prober] sink_listen: bad address \"%s\": %s (want "
+		    "ADDR:PORT)", d->sink_listen, err);
+		return -1;
 	}
-	if ((d->sinkfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0)) == -1 || setsockopt(d->sinkfd, SOL_SOCKET,
-	    SO_REUSEADDR, &one, sizeof(one)) == -1 || bind(d->sinkfd,
-	    (struct sockaddr *)&ss, len) == -1 || listen(d->sinkfd, 128) == -1) {
+	/* Not V6ONLY: "[::ffff:127.0.0.1]" and "[::]" take IPv4 clients. */
+	if ((d->sinkfd = listen_open(&la, SOCK_STREAM, 0, 128)) == -1) {
 		log_warn("sink_listen %s", d->sink_listen);
 		return -1;
 	}
 	return 0;
-bad:
-	log_warnx("[prober] sink_listen: bad address \"%s\" (want "
-	    "ADDR:PORT)", d->sink_listen);
-	return -1;
 }
