@@ -136,14 +136,22 @@ void	table_blob_open(const MDB_val *, struct blob *);
 size_t	table_blob_find(const struct blob *, const struct addr *, int *found);
 void	table_blob_item(const struct blob *, size_t, int family, uint8_t plen,
 	    struct addr *, struct entry_val *);
-int	table_get(MDB_txn *, MDB_dbi, const struct addr *,
-	    struct entry_val *);
+/*
+ * Reading a prefix table returns 1 found, 0 not found, -1 on failure (the
+ * LMDB code logged here); no MDB_* value leaves store_table.c.  In a
+ * write txn the caller fails the txn with STORE_EFAIL.
+ */
+int	table_bucket(MDB_txn *, const struct store *, int table,
+	    const uint8_t *key, size_t klen, struct blob *);
+int	table_get(MDB_txn *, const struct store *, int table,
+	    const struct addr *, struct entry_val *);
 int	table_write(struct store_txn *, int table, const uint8_t *key,
 	    size_t klen, const uint8_t *items, size_t n, size_t isize);
 int	table_put(struct store_txn *, int table, const struct addr *,
 	    uint32_t code, uint32_t record, int kind);
 int	table_del(struct store_txn *, int table, const struct addr *);
-int	table_any_within(MDB_txn *, MDB_dbi, const struct addr *, int plen);
+int	table_any_within(MDB_txn *, const struct store *, int table,
+	    const struct addr *, int plen);
 
 /* store.c: encodings shared by readers and writers */
 #define STORE_META_KEY	"meta"	/* key of the meta value */
