@@ -1,9 +1,11 @@
 /*
- * store_int.h -- what store.c and store_bulk.c share, private to the store
+ * store_int.h -- what the files of the store module share, private to it
  *
- * The on-disk layout of every table lives here, next to the structs the
- * two halves of the store module pass between them.  Nothing outside the
- * store includes this file: LMDB stays inside the module.
+ * The on-disk layout of every table lives here, next to the structs and
+ * functions that store.c (opening, encodings), store_read.c, store_write.c,
+ * store_bulk.c and store_table.c (the prefix tables) pass between them.
+ * Nothing outside dnsbl/store/ includes this file: LMDB stays inside the
+ * module.
  */
 #ifndef RELAYBL_STORE_INT_H
 #define RELAYBL_STORE_INT_H
