@@ -117,10 +117,13 @@ $(eval $(call prog_rules,ctl,dnsbl/dnsblctl,dnsblctl))
 $(eval $(call prog_rules,server,dnsbl/dnsbld,dnsbld))
 $(eval $(call prog_rules,proberd,prober/proberd,proberd))
 
-build/rel/tests/unit/%: build/rel/tests/unit/%.o $(LIB_REL)
+# Every unit test links the shared fixture (tests/unit/fixture.h).
+build/rel/tests/unit/%: build/rel/tests/unit/%.o \
+	    build/rel/tests/unit/fixture.o $(LIB_REL)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-build/asan/tests/unit/%: build/asan/tests/unit/%.o $(LIB_ASAN)
+build/asan/tests/unit/%: build/asan/tests/unit/%.o \
+	    build/asan/tests/unit/fixture.o $(LIB_ASAN)
 	$(CC) $(CFLAGS) $(ASANFLAGS) -o $@ $^ $(LDLIBS)
 
 build/rel/tests/bench/%: build/rel/tests/bench/%.o $(LIB_REL)
