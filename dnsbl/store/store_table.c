@@ -128,7 +128,7 @@ table_blob_item(const struct blob *b, size_t i, int family, uint8_t plen,
 	memcpy(ev, it + alen, sizeof(*ev));
 }
 
-/* Logs a failed LMDB call on a prefix table: the only place they are. */
+/* Logs a failed LMDB call on a prefix table; its code goes no further. */
 static int
 table_error(const struct store *st, const char *what, int rc)
 {
