@@ -1,8 +1,8 @@
 /*
  * config.h -- the relaybl configuration file (etc/relaybl.conf)
  *
- * One INI file read by all three programs, a section per program
- * ([store], [dnsbld], [prober], [http], ...).  The file is read whole into
+ * One INI file read by all three programs: [store] (where the store is and
+ * how large it may grow, read by all three), [dnsbld] and [prober].  The file is read whole into
  * a list of section/key/value strings; each program asks for the keys it
  * uses with the typed getters, which fail on a malformed value with a
  * message naming the file, section and key.  Command-line flags override
@@ -34,9 +34,13 @@ const char	*config_str(const struct config *, const char *section,
 		    const char *key, const char *def);
 
 /*
- * Integer value (decimal, optional suffix s/m/h/d for durations when
- * duration is 1, or K/M/G for sizes when size is 1) into *out, def when
- * absent.  Returns 0, or -1 when malformed or outside [min, max] (logged).
+ * The value of section.key as a non-negative decimal number into *out, or
+ * def when the key is absent.  config_int takes a plain number within
+ * [min, max]; config_duration a number of seconds with an optional suffix
+ * s, m, h or d ("90d"); config_size a number of bytes with an optional
+ * suffix K, M or G ("4G").  Returns 0, or -1 when the value is malformed
+ * (or, for config_int, outside [min, max]); the message names the file,
+ * section and key.
  */
 int	config_int(const struct config *, const char *section,
 	    const char *key, int64_t def, int64_t min, int64_t max,

@@ -3,7 +3,7 @@
  *
  * One environment, eleven named tables (store_int.h has their layouts).
  * This file opens and checks the environment and holds the encodings that
- * both halves of the store use: keys, records, queue entries.  Reading is
+ * readers and writers share: keys, records, queue entries.  Reading is
  * in store_read.c, single changes in store_write.c, bulk import in
  * store_bulk.c, and the prefix tables' bucket blobs in store_table.c.
  */

@@ -2,17 +2,20 @@
  * store.h -- the relaybl store: listings, exclusions, records, evidence,
  * probe queue, audit trail and serial, in one LMDB environment
  *
- * This is the only module that knows LMDB; its types and error codes never
- * leave store.c.  One environment (a directory) is shared by every program:
+ * This is the only module that knows LMDB: its types and error codes stay
+ * in dnsbl/store/ (store_int.h, private to the module, is the only header
+ * that names them).  One environment (a directory) is shared by every program:
  * dnsbld opens it read-only and sees each committed change on its next
  * lookup, proberd and dnsblctl write to it.  Readers never block the writer
  * or each other; a write transaction is all-or-nothing, also across kill -9.
  *
- * Listings and exclusions are keyed by address bytes in network order
- * followed by the prefix length, one table per family, so byte order is
- * numeric order.  A listing's value is its return code and the id of a
- * record (kind, times, source, text, evidence); many listings may share one
- * record, which is what keeps a bulk import small.  A lookup is a longest
+ * Listings and exclusions are held in one table per family.  Its key is a
+ * bucket: the prefix length and the first address byte (IPv4) or two
+ * (IPv6); its value, every prefix of that bucket as a sorted array of
+ * fixed-size items (address bytes in network order, so byte order is
+ * numeric order, then the return code and the id of a record).  A record
+ * (kind, times, source, text, evidence) may be shared by many listings,
+ * which is what keeps a bulk import small.  store_table.c has the layout.  A lookup is a longest
  * match over the prefix lengths in use; an exclusion covering the address
  * always wins.
  *
@@ -322,9 +325,10 @@ struct store_import_entry {
 
 /*
  * Bulk import in this transaction: n entries using nrecs records.  Entries
- * for the same prefix: the later one wins.  Writes sorted runs with LMDB's
- * append mode (or rebuilds a table when merging a large import into it), so
- * that pages end up full.  Sorts e in place.  One audit entry records the
+ * for the same prefix: the later one wins.  The entries are sorted by
+ * bucket, and each bucket the import touches is read once, merged with its
+ * new items (a new item replaces an old one of the same prefix) and written
+ * once.  Sorts e in place.  One audit entry records the
  * import with the text what.  Returns 0 or -1.
  */
 int	store_import(struct store_txn *, struct store_import_entry *e,

@@ -199,17 +199,15 @@ static int
 merge_bucket(struct merge *m, const struct kv *kv, size_t n)
 {
 	uint8_t			 key[KEY_MAX];
-	MDB_val			 k = { table_key(&kv[0].prefix, key), key }, v;
+	size_t			 klen = table_key(&kv[0].prefix, key);
 	struct blob		 b;
 	struct addr		 old;
 	struct entry_val	 oldev;
 	size_t			 i = 0, j = 0, out = 0;
-	int			 rc, cmp;
+	int			 cmp;
 
-	rc = mdb_get(m->t->txn, m->t->st->dbi[m->table], &k, &v);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return store_fail(m->t, "import", rc);
-	table_blob_open(rc == 0 ? &v : NULL, &b);
+	if (table_bucket(m->t->txn, m->t->st, m->table, key, klen, &b) == -1)
+		return store_failx(m->t, STORE_EFAIL);
 	if (b.count + n > m->cap) {
 		uint8_t *p = realloc(m->buf, (b.count + n) * m->isize);
 		if (p == NULL) {
@@ -243,6 +241,5 @@ merge_bucket(struct merge *m, const struct kv *kv, size_t n)
 		put_item(m, &out, kv[j].prefix.bytes, &kv[j].ev);
 		j++;
 	}
-	return table_write(m->t, m->table, key, k.mv_size, m->buf, out,
-	    m->isize);
+	return table_write(m->t, m->table, key, klen, m->buf, out, m->isize);
 }

@@ -1,9 +1,11 @@
 /*
- * store_int.h -- what store.c and store_bulk.c share, private to the store
+ * store_int.h -- what the files of the store module share, private to it
  *
- * The on-disk layout of every table lives here, next to the structs the
- * two halves of the store module pass between them.  Nothing outside the
- * store includes this file: LMDB stays inside the module.
+ * The on-disk layout of every table lives here, next to the structs and
+ * functions that store.c (opening, encodings), store_read.c, store_write.c,
+ * store_bulk.c and store_table.c (the prefix tables) pass between them.
+ * Nothing outside dnsbl/store/ includes this file: LMDB stays inside the
+ * module.
  */
 #ifndef RELAYBL_STORE_INT_H
 #define RELAYBL_STORE_INT_H
@@ -136,14 +138,22 @@ void	table_blob_open(const MDB_val *, struct blob *);
 size_t	table_blob_find(const struct blob *, const struct addr *, int *found);
 void	table_blob_item(const struct blob *, size_t, int family, uint8_t plen,
 	    struct addr *, struct entry_val *);
-int	table_get(MDB_txn *, MDB_dbi, const struct addr *,
-	    struct entry_val *);
+/*
+ * Reading a prefix table returns 1 found, 0 not found, -1 on failure (the
+ * LMDB code logged here); no MDB_* value leaves store_table.c.  In a
+ * write txn the caller fails the txn with STORE_EFAIL.
+ */
+int	table_bucket(MDB_txn *, const struct store *, int table,
+	    const uint8_t *key, size_t klen, struct blob *);
+int	table_get(MDB_txn *, const struct store *, int table,
+	    const struct addr *, struct entry_val *);
 int	table_write(struct store_txn *, int table, const uint8_t *key,
 	    size_t klen, const uint8_t *items, size_t n, size_t isize);
 int	table_put(struct store_txn *, int table, const struct addr *,
 	    uint32_t code, uint32_t record, int kind);
 int	table_del(struct store_txn *, int table, const struct addr *);
-int	table_any_within(MDB_txn *, MDB_dbi, const struct addr *, int plen);
+int	table_any_within(MDB_txn *, const struct store *, int table,
+	    const struct addr *, int plen);
 
 /* store.c: encodings shared by readers and writers */
 #define STORE_META_KEY	"meta"	/* key of the meta value */

@@ -173,13 +173,10 @@ lookup_table(struct store_reader *rd, int t, const struct addr *a,
 			p.bytes[b] &= b == (size_t)len / 8 ?
 			    (uint8_t)(0xff00 >> (len % 8)) : 0;
 		p.plen = len;
-		rc = table_get(rd->txn, rd->st->dbi[t], &p, &ev);
-		if (rc == MDB_NOTFOUND)
+		if ((rc = table_get(rd->txn, rd->st, t, &p, &ev)) == 0)
 			continue;
-		if (rc != 0) {
-			log_warnx("store lookup: %s", store_strerror(rc));
+		if (rc == -1)
 			return -1;
-		}
 		hit->prefix = p;
 		hit->code = ev.code;
 		hit->record = ev.record;
@@ -235,8 +232,8 @@ store_lookup_range(struct store_reader *rd, const struct addr *r)
 	ps = &rd->plens[TABLE(0, r->family)];
 	for (int i = 0; i < ps->n && rc == 0; i++)
 		if (ps->p[i] > r->plen)
-			rc = table_any_within(rd->txn,
-			    rd->st->dbi[TABLE(0, r->family)], r, ps->p[i]);
+			rc = table_any_within(rd->txn, rd->st,
+			    TABLE(0, r->family), r, ps->p[i]);
 done:
 	reader_release(rd);
 	return rc;

@@ -128,25 +128,58 @@ table_blob_item(const struct blob *b, size_t i, int family, uint8_t plen,
 	memcpy(ev, it + alen, sizeof(*ev));
 }
 
+/* Logs a failed LMDB call on a prefix table; its code goes no further. */
+static int
+table_error(const struct store *st, const char *what, int rc)
+{
+	log_warnx("store %s: %s: %s", st->dir, what, store_strerror(rc));
+	return -1;
+}
+
+/*
+ * Reads the bucket blob of key in place: LMDB's codes end here.  1 found,
+ * 0 absent (b empty), -1 on failure (logged).
+ */
+static inline int
+bucket_read(MDB_txn *txn, const struct store *st, int table,
+    const uint8_t *key, size_t klen, struct blob *b)
+{
+	MDB_val	k = { klen, (void *)key }, v;
+	int	rc;
+
+	if ((rc = mdb_get(txn, st->dbi[table], &k, &v)) == 0) {
+		table_blob_open(&v, b);
+		return 1;
+	}
+	table_blob_open(NULL, b);
+	return rc == MDB_NOTFOUND ? 0 : table_error(st, "read", rc);
+}
+
 int
-table_get(MDB_txn *txn, MDB_dbi dbi, const struct addr *p,
-    struct entry_val *ev)
+table_bucket(MDB_txn *txn, const struct store *st, int table,
+    const uint8_t *key, size_t klen, struct blob *b)
+{
+	return bucket_read(txn, st, table, key, klen, b);
+}
+
+int
+table_get(MDB_txn *txn, const struct store *st, int table,
+    const struct addr *p, struct entry_val *ev)
 {
 	uint8_t		key[KEY_MAX];
-	MDB_val		k = { table_key(p, key), key }, v;
 	struct blob	b;
 	size_t		pos;
 	int		rc, found;
 
-	if ((rc = mdb_get(txn, dbi, &k, &v)) != 0)
+	if ((rc = bucket_read(txn, st, table, key, table_key(p, key),
+	    &b)) != 1)
 		return rc;
-	table_blob_open(&v, &b);
 	pos = table_blob_find(&b, p, &found);
 	if (!found)
-		return MDB_NOTFOUND;
+		return 0;
 	memcpy(ev, b.items + pos * (addr_len(p) + sizeof(*ev)) + addr_len(p),
 	    sizeof(*ev));
-	return 0;
+	return 1;
 }
 
 /*
@@ -204,15 +237,12 @@ load_bucket(struct store_txn *t, int table, const struct addr *p,
     uint8_t **buf, size_t *n, size_t *pos, int *found)
 {
 	uint8_t		key[KEY_MAX];
-	MDB_val		k = { table_key(p, key), key }, v;
 	struct blob	b;
 	size_t		isize = table_item_size(p->family);
-	int		rc;
 
-	rc = mdb_get(t->txn, t->st->dbi[table], &k, &v);
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return store_fail(t, "get", rc);
-	table_blob_open(rc == 0 ? &v : NULL, &b);
+	if (bucket_read(t->txn, t->st, table, key, table_key(p, key),
+	    &b) == -1)
+		return store_failx(t, STORE_EFAIL);
 	*pos = table_blob_find(&b, p, found);
 	*n = b.count;
 	if ((*buf = malloc((b.count + 1) * isize)) == NULL) {
@@ -303,52 +333,68 @@ table_del(struct store_txn *t, int table, const struct addr *p)
 	return 1;
 }
 
-/*
- * Whether the table holds any prefix of length plen inside r (plen >
- * r->plen).  Returns 1, 0, or -1.  Uses a cursor (which allocates) only
- * when r is wider than one bucket.
- */
-int
-table_any_within(MDB_txn *txn, MDB_dbi dbi, const struct addr *r, int plen)
+/* Whether r's own bucket holds a prefix p (of length p->plen) inside r. */
+static int
+any_in_bucket(MDB_txn *txn, const struct store *st, int table,
+    const struct addr *r, struct addr *p)
 {
-	struct addr	 p = *r;
-	uint8_t		 key[KEY_MAX];
-	size_t		 kb = key_bytes(r->family), klen;
-	MDB_cursor	*c;
-	MDB_val		 k, v;
-	struct blob	 b;
-	int		 rc, found;
+	uint8_t			key[KEY_MAX];
+	struct blob		b;
+	struct entry_val	ev;
+	size_t			pos;
+	int			rc, found;
 
-	p.plen = plen;
-	klen = table_key(&p, key);
-	if ((size_t)r->plen >= kb * 8) {
-		k.mv_size = klen;
-		k.mv_data = key;
-		if ((rc = mdb_get(txn, dbi, &k, &v)) != 0)
-			return rc == MDB_NOTFOUND ? 0 : -1;
-		table_blob_open(&v, &b);
-		size_t pos = table_blob_find(&b, &p, &found);
-		if (pos >= b.count)
-			return 0;
-		table_blob_item(&b, pos, r->family, plen, &p, &(struct entry_val){0, 0});
-		return addr_contains(r, &p);
-	}
-	/* r spans several buckets: is there a key in its range? */
-	if (mdb_cursor_open(txn, dbi, &c) != 0)
-		return -1;
-	k.mv_size = klen;
-	k.mv_data = key;
+	if ((rc = bucket_read(txn, st, table, key, table_key(p, key),
+	    &b)) != 1)
+		return rc;
+	if ((pos = table_blob_find(&b, p, &found)) >= b.count)
+		return 0;
+	table_blob_item(&b, pos, r->family, p->plen, p, &ev);
+	return addr_contains(r, p);
+}
+
+/* Whether a bucket key of p's length lies in r (r spans several). */
+static int
+any_bucket_within(MDB_txn *txn, const struct store *st, int table,
+    const struct addr *r, struct addr *p)
+{
+	uint8_t		 key[KEY_MAX];
+	size_t		 kb = key_bytes(r->family);
+	MDB_cursor	*c;
+	MDB_val		 k = { table_key(p, key), key }, v;
+	int		 rc, found = 0, plen = p->plen;
+
+	if ((rc = mdb_cursor_open(txn, st->dbi[table], &c)) != 0)
+		return table_error(st, "cursor", rc);
 	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	found = 0;
-	if (rc == 0 && k.mv_size == klen &&
+	if (rc == 0 && k.mv_size == kb + 1 &&
 	    ((const uint8_t *)k.mv_data)[0] == plen) {
-		memset(&p, 0, sizeof(p));
-		p.family = r->family;
-		p.plen = r->plen;
-		memcpy(p.bytes, (const uint8_t *)k.mv_data + 1, kb);
-		addr_mask(&p);
-		found = memcmp(p.bytes, r->bytes, sizeof(p.bytes)) == 0;
+		memset(p, 0, sizeof(*p));
+		p->family = r->family;
+		p->plen = r->plen;
+		memcpy(p->bytes, (const uint8_t *)k.mv_data + 1, kb);
+		addr_mask(p);
+		found = memcmp(p->bytes, r->bytes, sizeof(p->bytes)) == 0;
 	}
 	mdb_cursor_close(c);
-	return rc == 0 || rc == MDB_NOTFOUND ? found : -1;
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return table_error(st, "cursor", rc);
+	return found;
+}
+
+/*
+ * Whether the table holds any prefix of length plen inside r (plen >
+ * r->plen).  Returns 1, 0, or -1 (logged).  Uses a cursor (which
+ * allocates) only when r is wider than one bucket.
+ */
+int
+table_any_within(MDB_txn *txn, const struct store *st, int table,
+    const struct addr *r, int plen)
+{
+	struct addr p = *r;
+
+	p.plen = plen;
+	if ((size_t)r->plen >= key_bytes(r->family) * 8)
+		return any_in_bucket(txn, st, table, r, &p);
+	return any_bucket_within(txn, st, table, r, &p);
 }

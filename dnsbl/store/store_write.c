@@ -482,11 +482,8 @@ store_txn_get(struct store_txn *t, const struct addr *p,
 
 	if (t->failed)
 		return -1;
-	rc = table_get(t->txn, t->st->dbi[TABLE(0, p->family)], p, &ev);
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc != 0)
-		return store_fail(t, "get", rc);
+	if ((rc = table_get(t->txn, t->st, TABLE(0, p->family), p, &ev)) != 1)
+		return rc == -1 ? store_failx(t, STORE_EFAIL) : 0;
 	if ((rc = store_get_record(t->txn, t->st, ev.record, &v)) != 1)
 		return rc == -1 ? store_failx(t, STORE_EFAIL) : rc;
 	store_decode_record(&v, out);

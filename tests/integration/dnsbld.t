@@ -8,27 +8,10 @@
 DNSBLD=$BIN/dnsbl/dnsbld
 S=$T/store
 ctl() { "$DNSBLCTL" -d "$S" "$@" >/dev/null 2>&1; }
-pids=""
-tap_cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	for p in $pids; do wait "$p" 2>/dev/null; done
-}
-
 # start NAME ARGS...: starts dnsbld, waits for "ready"; sets $pid.
 start() {
 	name=$1; shift
-	"$DNSBLD" "$@" 2> "$T/$name.err" &
-	pid=$!
-	pids="$pids $pid"
-	i=0
-	while ! grep -q ready "$T/$name.err" 2>/dev/null; do
-		i=$((i + 1))
-		if [ $i -gt 50 ] || ! kill -0 $pid 2>/dev/null; then
-			cat "$T/$name.err" | sed 's/^/# /'
-			return 1
-		fi
-		sleep 0.1
-	done
+	daemon_run "$name" "$DNSBLD" "$@"
 }
 
 cat > "$T/bl.test.zone" <<'EOF'
@@ -328,17 +311,14 @@ kill -HUP $pid
 sleep 0.3
 like "$(ans bl.test TXT)" '"test list 2"' "a bad zone file on reload: old zones kept"
 like "$(cat "$T/main.err")" "reload failed" "  and said so"
-# gone PID: the process has exited (absent, or a zombie not yet waited for)
-gone() { [ ! -e /proc/$1 ] || grep -q '^[0-9]* (.*) Z' /proc/$1/stat 2>/dev/null; }
 kill -TERM $pid
 i=0
-while [ $i -lt 20 ] && ! gone $pid; do sleep 0.1; i=$((i + 1)); done
-gone $pid
+while [ $i -lt 20 ] && ! daemon_gone $pid; do sleep 0.1; i=$((i + 1)); done
+daemon_gone $pid
 ok $? "SIGTERM: exits within 2 s"
-gone $pid || kill -KILL $pid 2>/dev/null
-wait $pid
+daemon_gone $pid || kill -KILL $pid 2>/dev/null
+daemon_wait $pid
 is $? 0 "SIGTERM: clean exit 0"
-pids=""
 
 # --- start-up errors, workers ---
 run timeout 5 "$DNSBLD" -d "$S" -z /nonexistent.zone -l 127.0.0.1:$port

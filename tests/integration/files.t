@@ -8,18 +8,6 @@
 . "$(dirname "$0")/../lib/tap.sh"
 
 PROBERD=$BIN/prober/proberd
-pids=""
-tap_cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	for p in $pids; do wait "$p" 2>/dev/null; done
-}
-waitfor() {	# waitfor FILE PATTERN TENTHS
-	i=0
-	while [ $i -lt "$3" ] && ! grep -Eq -- "$2" "$1" 2>/dev/null; do
-		sleep 0.1; i=$((i + 1))
-	done
-	grep -Eq -- "$2" "$1" 2>/dev/null
-}
 # The sink's greeting, read as a client would.
 greeting() {
 	python3 -c 'import socket, sys
@@ -52,9 +40,8 @@ done
 S=$T/store
 "$DNSBLCTL" -d "$S" init >/dev/null
 conf "$T/nosecret.conf" "$S"
-(cd / && exec "$PROBERD" -c "$T/nosecret.conf") 2> "$T/p1.err" &
-ppid=$!
-pids="$pids $ppid"
+daemon_start p1 daemon_in / "$PROBERD" -c "$T/nosecret.conf"
+ppid=$pid
 waitfor "$T/p1.err" "ready" 100
 ok $? "proberd without secret_file starts in / (no state/ there)"
 like "$(cat "$T/p1.err")" "created the cookie secret $S/prober.secret" \
@@ -62,14 +49,14 @@ like "$(cat "$T/p1.err")" "created the cookie secret $S/prober.secret" \
 is "$(stat -c '%a %s' "$S/prober.secret" 2>&1)" "600 32" \
     "  32 bytes, mode 600"
 kill -TERM $ppid
-wait $ppid
+daemon_wait $ppid
 is $? 0 "  SIGTERM: exit 0"
 sum1=$(cksum < "$S/prober.secret")
-(cd / && exec "$PROBERD" -c "$T/nosecret.conf") 2> "$T/p2.err" &
-ppid=$!
+daemon_start p2 daemon_in / "$PROBERD" -c "$T/nosecret.conf"
+ppid=$pid
 waitfor "$T/p2.err" "ready" 100
 kill -TERM $ppid
-wait $ppid
+daemon_wait $ppid
 is "$(cksum < "$S/prober.secret")" "$sum1" "  and reads it back next time"
 ok "$(! grep -q "created" "$T/p2.err"; echo $?)" "  without making another"
 
@@ -89,9 +76,8 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
 	"$DNSBLCTL" -d "$U" init >/dev/null
 	chown -R nobody:"$nogroup" "$U"
 	conf "$T/u.conf" "$U"
-	"$PROBERD" -c "$T/u.conf" -u nobody 2> "$T/u.err" &
-	ppid=$!
-	pids="$pids $ppid"
+	daemon_start u "$PROBERD" -c "$T/u.conf" -u nobody
+	ppid=$pid
 	waitfor "$T/u.err" "ready" 100
 	ok $? "proberd -u nobody, started as root, starts"
 	is "$(awk '/^Uid:/ { print $2, $3, $4, $5 }' /proc/$ppid/status)" \
@@ -104,26 +90,26 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
 	ok "$(! grep -q "running as root" "$T/u.err"; echo $?)" \
 	    "  no warning about root"
 	kill -TERM $ppid
-	wait $ppid
+	daemon_wait $ppid
 	is $? 0 "  SIGTERM: exit 0"
 
 	conf "$T/uc.conf" "$U" "user = nobody"
-	"$PROBERD" -c "$T/uc.conf" 2> "$T/uc.err" &
-	ppid=$!
+	daemon_start uc "$PROBERD" -c "$T/uc.conf"
+	ppid=$pid
 	waitfor "$T/uc.err" "ready" 100
 	is "$(awk '/^Uid:/ { print $2 }' /proc/$ppid/status)" "$nobody" \
 	    "[prober] user = nobody: runs as nobody too"
 	kill -TERM $ppid
-	wait $ppid
+	daemon_wait $ppid
 
 	conf "$T/nouser.conf" "$S" "user ="
-	"$PROBERD" -c "$T/nouser.conf" 2> "$T/root.err" &
-	ppid=$!
+	daemon_start root "$PROBERD" -c "$T/nouser.conf"
+	ppid=$pid
 	waitfor "$T/root.err" "ready" 100
 	like "$(cat "$T/root.err")" "running as root: give -u USER" \
 	    "as root without -u (and \"user =\"): a warning"
 	kill -TERM $ppid
-	wait $ppid
+	daemon_wait $ppid
 
 	run timeout 10 setpriv --reuid=nobody --regid="$nogroup" \
 	    --clear-groups "$PROBERD" -c "$T/u.conf" -u nobody

@@ -13,10 +13,6 @@ S=$T/store
 HOSTILE="python3 $ROOT/tests/lib/dns_attacks.py"
 # ASan keeps freed memory in quarantine; RSS would measure that instead.
 export ASAN_OPTIONS="$ASAN_OPTIONS:quarantine_size_mb=4"
-pid=""
-tap_cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-}
 
 cat > "$T/bl.test.zone" <<'ZONE'
 $ORIGIN bl.test.
@@ -35,14 +31,8 @@ CONF
 "$DNSBLCTL" -d "$S" add 192.0.2.250 \
     -t "$(head -c 250 /dev/zero | tr '\0' x)" >/dev/null
 port=$(freeport)
-"$DNSBLD" -c "$T/relaybl.conf" -d "$S" -z "$T/bl.test.zone" \
-    -l "127.0.0.1:$port" 2> "$T/dnsbld.err" &
-pid=$!
-i=0
-while ! grep -q ready "$T/dnsbld.err" 2>/dev/null && [ $i -lt 50 ]; do
-	sleep 0.1; i=$((i + 1))
-done
-grep -q ready "$T/dnsbld.err"
+daemon_run dnsbld "$DNSBLD" -c "$T/relaybl.conf" -d "$S" \
+    -z "$T/bl.test.zone" -l "127.0.0.1:$port"
 ok $? "dnsbld starts"
 export DNSBLD_PID=$pid
 
@@ -84,9 +74,8 @@ like "$(cat "$T/dnsbld.err")" "oversized 1\)" "  and counted as oversized"
 like "$(cat "$T/dnsbld.err")" "evicted [1-9]" "  evictions counted"
 
 kill $pid
-wait $pid
+daemon_wait $pid
 ok $? "SIGTERM: exits 0 after all that"
-pid=""
 
 # Out of descriptors (cap above the limit): accept evicts to make room.
 cat > "$T/many.conf" <<'CONF'
@@ -95,13 +84,8 @@ tcp_idle_timeout = 30
 tcp_max_connections = 1000
 CONF
 port=$(freeport)
-prlimit --nofile=64 "$DNSBLD" -c "$T/many.conf" -d "$S" \
-    -z "$T/bl.test.zone" -l "127.0.0.1:$port" 2> "$T/many.err" &
-pid=$!
-i=0
-while ! grep -q ready "$T/many.err" 2>/dev/null && [ $i -lt 50 ]; do
-	sleep 0.1; i=$((i + 1))
-done
+daemon_run many prlimit --nofile=64 "$DNSBLD" -c "$T/many.conf" -d "$S" \
+    -z "$T/bl.test.zone" -l "127.0.0.1:$port"
 like "$($HOSTILE idle_many $port 100)" "^fresh answered" \
     "100 idle clients, 64 descriptors: a fresh TCP query is answered"
 kill -USR1 $pid
@@ -109,9 +93,8 @@ sleep 0.3
 like "$(cat "$T/many.err")" "refused [1-9][0-9]*, evicted [1-9]" \
     "  accept hit EMFILE and evicted instead"
 kill $pid
-wait $pid
+daemon_wait $pid
 ok $? "  and dnsbld exits 0"
-pid=""
 
 # -u without root.
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then

@@ -14,13 +14,8 @@ PROBERD=$BIN/prober/proberd
 S=$T/store
 CLIENT="python3 $ROOT/tests/lib/sink_client.py"
 ctl() { "$DNSBLCTL" -d "$S" "$@"; }
-pids=""
-tap_cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	for p in $pids; do wait "$p" 2>/dev/null; done
-}
-# waitfor SECONDS COMMAND...: until COMMAND succeeds, every 0.2 s.
-waitfor() {
+# waitcmd SECONDS COMMAND...: until COMMAND succeeds, every 0.2 s.
+waitcmd() {
 	n=$(($1 * 5)); shift
 	while [ $n -gt 0 ] && ! "$@" >/dev/null 2>&1; do
 		sleep 0.2; n=$((n - 1))
@@ -37,20 +32,19 @@ sub() { "$DNSBLCTL" -c "$T/relaybl.conf" submit "$@" >/dev/null 2>&1; }
 farmport=$(freeport)
 sinkport=$(freeport)
 SINK=127.0.0.1:$sinkport
-python3 "$ROOT/tests/farm.py" $farmport $SINK \
+daemon_start farm python3 "$ROOT/tests/farm.py" $farmport $SINK \
     127.0.3.1=open 127.0.3.2=multihop,127.0.3.102 \
     127.0.3.3=multihop,127.0.4.3 127.0.3.4=multihop,127.0.3.104 \
-    127.0.3.5=open 127.0.3.6=open > "$T/farm.out" 2> "$T/farm.log" &
-pids="$pids $!"
+    127.0.3.5=open 127.0.3.6=open
+farm=$pid
 # Two hosts that take every message and deliver none, telling the test
 # the cookies of the RCPTs they got, as a submitter reading its own logs.
-$CLIENT catch 127.0.6.1 $farmport "$T/catch1" > "$T/catch1.out" &
-pids="$pids $!"
-$CLIENT catch 127.0.6.2 $farmport "$T/catch2" > "$T/catch2.out" &
-pids="$pids $!"
-waitfor 10 grep -q "farm: ready" "$T/farm.out"
-waitfor 5 grep -q ready "$T/catch1.out"
-waitfor 5 grep -q ready "$T/catch2.out"
+daemon_start catch1 $CLIENT catch 127.0.6.1 $farmport "$T/catch1"
+catch1=$pid
+daemon_start catch2 $CLIENT catch 127.0.6.2 $farmport "$T/catch2"
+daemon_ready $farm farm "farm: ready" 100
+daemon_ready $catch1 catch1 ready 50
+daemon_ready $pid catch2 ready 50
 ok "$(grep -q "farm: ready" "$T/farm.out" && grep -q ready "$T/catch1.out" &&
     grep -q ready "$T/catch2.out"; echo $?)" "the farm and two catchers are up"
 
@@ -79,16 +73,15 @@ ctl init >/dev/null
 ctl exclude 127.0.3.104 -t "a shared outbound gateway" >/dev/null
 sub 127.0.3.1 127.0.3.2 127.0.3.3 127.0.3.4 127.0.6.1 127.0.6.2
 ok $? "four relays and two catchers submitted"
-"$PROBERD" -c "$T/relaybl.conf" -v 2> "$T/proberd.err" &
-ppid=$!
-pids="$pids $ppid"
+daemon_start proberd "$PROBERD" -c "$T/relaybl.conf" -v
+ppid=$pid
 
 # Replays: the operator delists the open relay by hand as soon as it is
 # listed; its cookie, mailed again, lists nothing (within the window and,
 # further down, after it).
-waitfor 10 logged "127.0.3.1: submit: listed"
+waitcmd 10 logged "127.0.3.1: submit: listed"
 cookie=$(sed -n 's/^farm: 127.0.3.1 delivered \([a-z0-9]*\) .*/\1/p' \
-    "$T/farm.log" | head -1)
+    "$T/farm.err" | head -1)
 ctl del 127.0.3.1 -t "manual delist" >/dev/null
 run $CLIENT send $SINK 127.0.3.1 "$cookie"
 like "$out" "^250" "a replayed cookie is taken (the sink does not tell)"
@@ -100,18 +93,18 @@ like "$(ctl history 127.0.3.1)" \
 
 # The attack: a cookie read off the submitter's own host, mailed through
 # a big provider's smarthost (127.9.9.9) while the probe waits.
-waitfor 10 test -s "$T/catch1"
+waitcmd 10 test -s "$T/catch1"
 run $CLIENT send $SINK 127.9.9.9 "$(head -1 "$T/catch1")"
 like "$out" "^250" "a cookie mailed through a smarthost is taken"
 # A cookie of a probe that ended (suspect) arrives within confirm_window.
-waitfor 15 logged "127.0.6.2: submit: suspect"
+waitcmd 15 logged "127.0.6.2: submit: suspect"
 run $CLIENT send $SINK 127.0.6.2 "$(head -1 "$T/catch2")"
 like "$out" "^250" "a late cookie, after the probe ended, is taken"
 
 for a in 127.0.3.1 127.0.3.2 127.0.3.3 127.0.3.4 127.0.6.1; do
-	waitfor 15 logged "$a: submit: "
+	waitcmd 15 logged "$a: submit: "
 done
-waitfor 5 logged "127.0.6.2: submit: listed"
+waitcmd 5 logged "127.0.6.2: submit: listed"
 is "$(outcome 127.0.3.1)" listed "open relay: listed (then delisted by hand)"
 like "$(grep '127.0.3.1: submit: listed' "$T/proberd.err")" \
     "delivered by 127\.0\.3\.1;" \
@@ -183,16 +176,15 @@ like "$(cat "$T/tr2")" "^[0-3]\.[0-9] 421" \
 like "$(cat "$T/tr3")" "^[0-4]\.[0-9] 421" \
     "a message trickled a line at a time: closed by sink_timeout_data (3 s)"
 kill -TERM $ppid
-wait $ppid
+daemon_wait $ppid
 is $? 0 "proberd stops cleanly"
 
 # Caps, with their defaults (256 connections, 8 per address) and
 # timeouts long enough that only the caps close anything.
 conf > "$T/caps.conf"
-"$PROBERD" -c "$T/caps.conf" 2> "$T/proberd2.err" &
-ppid=$!
-pids="$pids $ppid"
-waitfor 5 grep -q ready "$T/proberd2.err"
+daemon_start proberd2 "$PROBERD" -c "$T/caps.conf"
+ppid=$pid
+daemon_ready $ppid proberd2 ready 50
 run $CLIENT hold $SINK 9 9 127.0.9 0.5
 is "$out" "greeted 8 refused 1 closed 0 open 8 silent 0" \
     "9 connections from one address: the 9th refused (421)"
@@ -211,13 +203,12 @@ set -- $(cat "$T/hold")
 ok "$([ "$2" -eq 300 ] && [ "$6" -ge 44 ] && [ "$8" -le 256 ]; echo $?)" \
     "  of the 300 ($(cat "$T/hold")), at most 256 held open"
 kill -TERM $ppid
-wait $ppid
+daemon_wait $ppid
 
 # Out of descriptors: the listener rests instead of spinning.
-(ulimit -n 48 && exec "$PROBERD" -c "$T/caps.conf") 2> "$T/proberd3.err" &
-ppid=$!
-pids="$pids $ppid"
-waitfor 5 grep -q ready "$T/proberd3.err"
+daemon_start proberd3 daemon_nofile 48 "$PROBERD" -c "$T/caps.conf"
+ppid=$pid
+daemon_ready $ppid proberd3 ready 50
 $CLIENT hold $SINK 80 8 127.0.10 4 > "$T/hold3" &
 hold=$!
 sleep 1.5
@@ -237,6 +228,6 @@ done
 like "$(grep '127.0.3.6: submit: ' "$T/proberd3.err")" "submit: listed" \
     "  once they are gone, the sink takes deliveries again: listed"
 kill -TERM $ppid
-wait $ppid
+daemon_wait $ppid
 is $? 0 "proberd stops cleanly"
 done_testing

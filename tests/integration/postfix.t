@@ -15,11 +15,8 @@ fi
 PROBERD=$BIN/prober/proberd
 S=$T/store
 ctl() { "$DNSBLCTL" -d "$S" "$@"; }
-pids=""
 instances=""
 tap_cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	for p in $pids; do wait "$p" 2>/dev/null; done
 	for i in $instances; do pf_stop "$i"; done
 }
 
@@ -51,8 +48,7 @@ ctl init >/dev/null
 "$DNSBLCTL" -c "$T/relaybl.conf" submit 127.0.2.1 127.0.2.2 127.0.2.3 \
     >/dev/null 2>&1
 ok $? "three Postfix instances submitted"
-"$PROBERD" -c "$T/relaybl.conf" 2> "$T/proberd.err" &
-pids="$pids $!"
+daemon_start proberd "$PROBERD" -c "$T/relaybl.conf"
 
 i=0
 while [ $i -lt 120 ]; do

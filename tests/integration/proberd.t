@@ -10,11 +10,6 @@ PROBERD=$BIN/prober/proberd
 DNSBLD=$BIN/dnsbl/dnsbld
 S=$T/store
 ctl() { "$DNSBLCTL" -d "$S" "$@"; }
-pids=""
-tap_cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	for p in $pids; do wait "$p" 2>/dev/null; done
-}
 
 farmport=$(freeport)
 sinkport=$(freeport)
@@ -25,20 +20,15 @@ mkdir -p "$FARMDIR"
 python3 "$ROOT/tests/farm.py" -l > "$T/forms"
 nforms=$(wc -l < "$T/forms")
 awk '{ printf "127.0.2.%d=form:%s\n", NR, $1 }' "$T/forms" > "$T/farm.spec"
-python3 "$ROOT/tests/farm.py" -f "$T/farm.spec" $farmport \
+daemon_start farm python3 "$ROOT/tests/farm.py" -f "$T/farm.spec" $farmport \
     127.0.0.1:$sinkport \
     127.0.1.1=open 127.0.1.2=closed 127.0.1.3=discard \
     127.0.1.4=multihop,127.0.1.104 127.0.1.5=never 127.0.1.6=garbage \
     127.0.1.7=tempfail 127.0.1.8=helo 127.0.1.9=greet421 \
     127.0.1.10=dropper 127.0.1.11=never 127.0.1.12=auth \
     127.0.1.13=slowgreet 127.0.1.14=datareject 127.0.1.15=endless \
-    127.0.1.16=hugeline > "$T/farm.out" \
-    2> "$T/farm.log" &
-pids="$pids $!"
-i=0
-while [ $i -lt 100 ] && ! grep -q "farm: ready" "$T/farm.out"; do
-	sleep 0.1; i=$((i + 1))
-done
+    127.0.1.16=hugeline
+daemon_ready $pid farm "farm: ready" 100
 ok "$([ "$nforms" -ge 20 ] && grep -q "farm: ready" "$T/farm.out"; echo $?)" \
     "the farm is up, with a host for each of the $nforms battery forms"
 
@@ -75,12 +65,10 @@ cut -d= -f1 "$T/farm.spec" |
     "$DNSBLCTL" -c "$T/relaybl.conf" submit - >/dev/null 2>&1
 ok $? "  and the $nforms single-form relays, on stdin"
 total=$((15 + nforms))
-"$PROBERD" -c "$T/relaybl.conf" 2> "$T/proberd.err" &
-ppid=$!
-pids="$pids $ppid"
-"$DNSBLD" -d "$S" -z "$T/bl.test.zone" -l 127.0.0.1:$dnsport \
-    2> "$T/dnsbld.err" &
-pids="$pids $!"
+daemon_start proberd "$PROBERD" -c "$T/relaybl.conf"
+ppid=$pid
+daemon_start dnsbld "$DNSBLD" -d "$S" -z "$T/bl.test.zone" \
+    -l 127.0.0.1:$dnsport
 
 # Wait until every submission has an outcome (or 40 s).
 i=0
@@ -177,7 +165,7 @@ like "$out" "== SMTP transcript
 like "$out" "== message as received" "  and the message as received"
 
 kill -TERM $ppid
-wait $ppid
+daemon_wait $ppid
 is $? 0 "SIGTERM: proberd exits 0"
 like "$(cat "$T/proberd.err")" "stopping" "  and says so"
 
@@ -185,9 +173,8 @@ like "$(cat "$T/proberd.err")" "stopping" "  and says so"
 sed 's/^timeout_greeting = .*/timeout_greeting = 60/' "$T/relaybl.conf" \
     > "$T/slow.conf"
 "$DNSBLCTL" -c "$T/slow.conf" submit 127.0.1.11 >/dev/null 2>&1
-"$PROBERD" -c "$T/slow.conf" 2> "$T/proberd2.err" &
-ppid=$!
-pids="$pids $ppid"
+daemon_start proberd2 "$PROBERD" -c "$T/slow.conf"
+ppid=$pid
 i=0
 while [ $i -lt 20 ] && ! ctl queue | grep -q '127.0.1.11 .*running'; do
 	sleep 0.25; i=$((i + 1))
@@ -197,7 +184,7 @@ like "$(ctl queue)" "127.0.1.11 +submit .* running" \
 like "$(ctl queue)" "[0-9]+ queued, 1 running" "  and counts it"
 kill -TERM $ppid
 t0=$(date +%s)
-wait $ppid
+daemon_wait $ppid
 is $? 0 "SIGTERM mid-probe: exits 0"
 ok "$([ $(( $(date +%s) - t0 )) -le 2 ] && echo 0 || echo 1)" \
     "  at once, not after the 60 s greeting timeout"

@@ -12,19 +12,6 @@
 . "$(dirname "$0")/../lib/tap.sh"
 
 PROBERD=$BIN/prober/proberd
-pids=""
-tap_cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	for p in $pids; do wait "$p" 2>/dev/null; done
-}
-# waitfor FILE PATTERN TENTHS: until FILE has a line matching PATTERN.
-waitfor() {
-	i=0
-	while [ $i -lt "$3" ] && ! grep -Eq -- "$2" "$1" 2>/dev/null; do
-		sleep 0.1; i=$((i + 1))
-	done
-	grep -Eq -- "$2" "$1" 2>/dev/null
-}
 # conf FILE DIR MAP_SIZE [EXTRA]: a configuration.
 conf() {
 	cat > "$1" <<CONF
@@ -65,11 +52,10 @@ RELAYBL_STORE_FAIL_AFTER=0 "$DNSBLCTL" -d "$T/probe" add 192.0.2.1 \
 
 farmport=$(freeport)
 sinkport=$(freeport)
-python3 "$ROOT/tests/farm.py" $farmport 127.0.0.1:$sinkport \
-    127.0.1.1=open 127.0.1.2=closed 127.0.1.3=closed 127.0.1.4=open \
-    > "$T/farm.out" 2> "$T/farm.log" &
-pids="$pids $!"
-waitfor "$T/farm.out" "farm: ready" 100
+daemon_start farm python3 "$ROOT/tests/farm.py" $farmport \
+    127.0.0.1:$sinkport \
+    127.0.1.1=open 127.0.1.2=closed 127.0.1.3=closed 127.0.1.4=open
+daemon_ready $pid farm "farm: ready" 100
 ok $? "the farm is up"
 
 # --- dnsblctl on a store that is really full -------------------------------
@@ -159,13 +145,12 @@ conf "$T/p-narrow.conf" "$P" 128K "127.0.1.0/24" 1s
 psmall() { "$DNSBLCTL" -c "$T/p-small.conf" "$@"; }
 psmall init >/dev/null
 psmall submit 127.0.1.1 >/dev/null 2>&1
-"$PROBERD" -v -c "$T/p-small.conf" 2> "$T/p0.err" &
-ppid=$!
-pids="$pids $ppid"
+daemon_start p0 "$PROBERD" -v -c "$T/p-small.conf"
+ppid=$pid
 waitfor "$T/p0.err" "127.0.1.1: submit: listed" 100
 ok $? "proberd lists an open relay (listing_ttl 1 s, to expire later)"
 kill -TERM $ppid
-wait $ppid
+daemon_wait $ppid
 psmall submit 127.0.1.2 127.0.0.99 >/dev/null 2>&1
 fill "$T/p-small.conf"
 run psmall add 10.200.0.1
@@ -173,9 +158,8 @@ is "$rc" 2 "the store is full"
 sleep 2			# the listing of 127.0.1.1 expires
 
 # Expiry and a refusal on a full store: logged, nothing blocks.
-"$PROBERD" -v -c "$T/p-narrow.conf" 2> "$T/p1.err" &
-ppid=$!
-pids="$pids $ppid"
+daemon_start p1 "$PROBERD" -v -c "$T/p-narrow.conf"
+ppid=$pid
 waitfor "$T/p1.err" "not probed .*could not say so" 50
 ok $? "a refusal that cannot be written: proberd says so"
 like "$(cat "$T/p1.err")" "could not expire 1 listings \(the store is full\)" \
@@ -185,7 +169,7 @@ run timeout 10 "$DNSBLCTL" -c "$T/p-big.conf" stats
 is "$rc" 0 "  holding no transaction: dnsblctl reads"
 kill -TERM $ppid
 t0=$(date +%s)
-wait $ppid
+daemon_wait $ppid
 is $? 0 "SIGTERM: exit 0"
 ok "$([ $(( $(date +%s) - t0 )) -le 2 ]; echo $?)" "  at once"
 "$DNSBLCTL" -c "$T/p-big.conf" queue > "$T/q" 2>&1
@@ -193,14 +177,13 @@ grep -q "127.0.0.99" "$T/q"
 ok $? "the refused address is still queued (nothing written)"
 
 # An outcome that cannot be written, then SIGTERM: lost, and said so.
-"$PROBERD" -v -c "$T/p-small.conf" 2> "$T/p2.err" &
-ppid=$!
-pids="$pids $ppid"
+daemon_start p2 "$PROBERD" -v -c "$T/p-small.conf"
+ppid=$pid
 waitfor "$T/p2.err" "127.0.1.2: submit: clean .*not written \(the store is full\); kept in memory" 100
 ok $? "an outcome the store refuses: kept in memory"
 kill -TERM $ppid
 t0=$(date +%s)
-wait $ppid
+daemon_wait $ppid
 is $? 0 "SIGTERM with an outcome unwritten: exit 0"
 ok "$([ $(( $(date +%s) - t0 )) -le 2 ]; echo $?)" "  at once"
 like "$(cat "$T/p2.err")" "lost: 127.0.1.2: submit: clean" "  naming what is lost"
@@ -209,9 +192,8 @@ like "$("$DNSBLCTL" -c "$T/p-big.conf" queue)" "127.0.1.2 +submit" \
 
 # Outcomes wait in memory, are not probed again, and are written once a
 # process with a larger map_size has written to the store.
-"$PROBERD" -v -c "$T/p-small.conf" 2> "$T/p3.err" &
-ppid=$!
-pids="$pids $ppid"
+daemon_start p3 "$PROBERD" -v -c "$T/p-small.conf"
+ppid=$pid
 waitfor "$T/p3.err" "127.0.1.2: submit: clean .*not written" 100
 ok $? "proberd: the outcome is kept in memory again"
 sleep 4		# retries after 1 s, 2 s: all fail, the store is still full
@@ -234,7 +216,7 @@ ok "$(! "$DNSBLCTL" -c "$T/p-big.conf" queue | grep -q 127.0.1.2; echo $?)" \
 waitfor "$T/p3.err" "127.0.1.3: submit: clean \(" 100
 ok $? "and goes on probing"
 kill -TERM $ppid
-wait $ppid
+daemon_wait $ppid
 is $? 0 "SIGTERM: exit 0"
 
 # --- proberd: every write point of a listing, failed in turn ---------------
@@ -246,9 +228,9 @@ if [ $faults -eq 1 ]; then
 		rm -rf "$T/f"
 		"$DNSBLCTL" -c "$T/f.conf" init >/dev/null
 		"$DNSBLCTL" -c "$T/f.conf" submit 127.0.1.4 >/dev/null 2>&1
-		RELAYBL_STORE_FAIL_AFTER=$n RELAYBL_STORE_FAIL_COUNT=1 \
-		    "$PROBERD" -v -c "$T/f.conf" 2> "$T/f$n.err" &
-		ppid=$!
+		daemon_start f$n env RELAYBL_STORE_FAIL_AFTER=$n \
+		    RELAYBL_STORE_FAIL_COUNT=1 "$PROBERD" -v -c "$T/f.conf"
+		ppid=$pid
 		waitfor "$T/f$n.err" "127.0.1.4: submit: listed .*(written late|tempfail [0-9]+\)$)" 100
 		found=$?
 		sleep 0.3
@@ -257,7 +239,7 @@ if [ $faults -eq 1 ]; then
 		probes=$(grep -c '127.0.1.4: probing' "$T/f$n.err")
 		alive=$(kill -0 $ppid 2>/dev/null; echo $?)
 		kill -TERM $ppid
-		wait $ppid
+		daemon_wait $ppid
 		r=$?
 		"$DNSBLCTL" -c "$T/f.conf" lookup 127.0.1.4 >/dev/null 2>&1
 		listed=$?
@@ -295,11 +277,9 @@ ZONE
 "$DNSBLCTL" -c "$T/grow-small.conf" init >/dev/null
 "$DNSBLCTL" -c "$T/grow-small.conf" add 192.0.2.7 >/dev/null
 dport=$(freeport)
-"$BIN/dnsbl/dnsbld" -c "$T/grow-small.conf" -z "$T/bl.test.zone" \
-    -l "127.0.0.1:$dport" 2> "$T/grow-dnsbld.err" &
-dpid=$!
-pids="$pids $dpid"
-waitfor "$T/grow-dnsbld.err" ready 50
+daemon_start grow-dnsbld "$BIN/dnsbl/dnsbld" -c "$T/grow-small.conf" \
+    -z "$T/bl.test.zone" -l "127.0.0.1:$dport"
+daemon_ready $pid grow-dnsbld ready 50
 dq() { dig @127.0.0.1 -p $dport +norec +time=2 +tries=1 "$@" 2>&1; }
 is "$(dq +short 7.2.0.192.bl.test A)" 127.0.0.2 "dnsbld on a 256K map: listed"
 awk 'BEGIN { for (i = 0; i < 40000; i++)

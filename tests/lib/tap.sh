@@ -2,17 +2,20 @@
 #
 # Source it, then call ok/is/like; `done_testing` prints the plan and exits
 # with the failure count.  Every test gets a scratch directory $T that is
-# removed on exit, even when the test fails or is interrupted.
+# removed on exit, even when the test fails or is interrupted, after every
+# daemon started with daemon_start (daemon.sh, sourced here) is stopped;
+# a script's own tap_cleanup runs in between.
 
 tap_n=0
 tap_failed=0
 T=$(mktemp -d /tmp/relaybl-test.XXXXXX)
 tap_cleanup() { :; }
-trap 'tap_cleanup; [ -n "$KEEP" ] || rm -rf "$T"' EXIT
+trap 'daemon_cleanup; tap_cleanup; [ -n "$KEEP" ] || rm -rf "$T"' EXIT
 trap 'exit 130' INT TERM
 
 # Where the programs are: the plain build, or RELAYBL_BIN=build/asan.
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$ROOT/tests/lib/daemon.sh"
 BIN=${RELAYBL_BIN:-.}
 case $BIN in /*) ;; *) BIN=$ROOT/$BIN ;; esac
 DNSBLCTL=$BIN/dnsbl/dnsblctl

@@ -13,12 +13,13 @@
 
 #include "addr.h"
 #include "answer.h"
+#include "fixture.h"
 #include "log.h"
 #include "store.h"
 #include "tap.h"
 #include "zone.h"
 
-static char			 tmpdir[] = "/tmp/test_answer.XXXXXX";
+static const char		*tmpdir;	/* fixture_dir() */
 static struct store		*st;
 static struct store_reader	*rd;
 static struct zoneset		*zs;
@@ -46,40 +47,16 @@ static const char BIGZONE[] =
     "@ IN TXT \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa6\"\n";
 
 static void
-write_file(const char *path, const char *text)
-{
-	FILE *fp = fopen(path, "w");
-
-	fputs(text, fp);
-	fclose(fp);
-}
-
-static void
 list(const char *s, uint32_t last, const char *text)
 {
-	struct store_txn	*t = store_begin(st, "test");
-	struct store_listing	 l;
-	struct addr		 a;
-	const char		*err;
-
-	memset(&l, 0, sizeof(l));
-	l.code = 0x7f000000u | last;
-	l.kind = STORE_KIND_MANUAL;
-	snprintf(l.text, sizeof(l.text), "%s", text);
-	if (addr_parse(s, &a, &err) == -1 || store_list(t, &a, &l) == -1 ||
-	    store_commit(t) == -1)
+	if (fixture_list(st, s, last, text) == -1)
 		abort();
 }
 
 static void
 exclude(const char *s)
 {
-	struct store_txn	*t = store_begin(st, "test");
-	struct addr		 a;
-	const char		*err;
-
-	if (addr_parse(s, &a, &err) == -1 || store_exclude(t, &a, "x") ==
-	    -1 || store_commit(t) == -1)
+	if (fixture_exclude(st, s, "x") == -1)
 		abort();
 }
 
@@ -529,7 +506,7 @@ test_zone_errors(void)
 
 	snprintf(path, sizeof(path), "%s/bad.zone", tmpdir);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		write_file(path, bad[i].text);
+		fixture_write(path, bad[i].text);
 		ok(zoneset_load(files, 1, NULL) == NULL, "zone refused: %s",
 		    bad[i].why);
 	}
@@ -567,19 +544,17 @@ test_live(void)
 int
 main(void)
 {
-	char	path[300], *files[2], bigpath[300], cmd[400];
+	char	path[300], *files[2], bigpath[300];
 
 	log_init("test_answer", 0);
-	if (mkdtemp(tmpdir) == NULL)
-		abort();
+	tmpdir = fixture_dir();
 	snprintf(path, sizeof(path), "%s/bl.test.zone", tmpdir);
 	snprintf(bigpath, sizeof(bigpath), "%s/big.test.zone", tmpdir);
-	write_file(path, ZONE);
-	write_file(bigpath, BIGZONE);
+	fixture_write(path, ZONE);
+	fixture_write(bigpath, BIGZONE);
 	files[0] = path;
 	files[1] = bigpath;
-	snprintf(cmd, sizeof(cmd), "%s/store", tmpdir);
-	st = store_open(cmd, STORE_CREATE, 0);
+	st = fixture_store();
 	rd = store_reader_new(st);
 	zs = zoneset_load(files, 2, NULL);
 	ok(st && rd && zs && zs->n == 2, "store and two zones loaded");
@@ -599,8 +574,5 @@ main(void)
 	zoneset_free(zs);
 	store_reader_free(rd);
 	store_close(st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-	if (system(cmd) != 0)
-		printf("# could not remove %s\n", tmpdir);
 	return tap_done();
 }

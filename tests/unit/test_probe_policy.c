@@ -4,18 +4,9 @@
 #include <string.h>
 
 #include "addr.h"
+#include "fixture.h"
 #include "probe_policy.h"
 #include "tap.h"
-
-static struct addr
-A(const char *s)
-{
-	struct addr	a;
-	const char	*err;
-
-	addr_parse(s, &a, &err);
-	return a;
-}
 
 int
 main(void)
@@ -26,23 +17,23 @@ main(void)
 
 	ok(probe_allow_parse("", &pa, &err, &bad) == 0 && pa.n == 0,
 	    "empty allow list");
-	a = A("127.0.0.2");
+	a = fixture_addr("127.0.0.2");
 	ok(probe_refusal(&a, &pa) != NULL, "loopback refused by default");
-	a = A("192.168.1.1");
+	a = fixture_addr("192.168.1.1");
 	ok(probe_refusal(&a, &pa) != NULL, "private refused by default");
-	a = A("::1");
+	a = fixture_addr("::1");
 	ok(probe_refusal(&a, &pa) != NULL, "IPv6 loopback refused");
-	a = A("8.8.8.8");
+	a = fixture_addr("8.8.8.8");
 	ok(probe_refusal(&a, &pa) == NULL, "public address allowed");
-	a = A("8.8.8.0/24");
+	a = fixture_addr("8.8.8.0/24");
 	ok(probe_refusal(&a, &pa) != NULL, "a prefix is refused");
 	ok(probe_allow_parse("127.0.0.0/8, ::1/128 10.1.0.0/16", &pa, &err,
 	    &bad) == 0 && pa.n == 3, "allow list of three");
-	a = A("127.0.0.5");
+	a = fixture_addr("127.0.0.5");
 	ok(probe_refusal(&a, &pa) == NULL, "allowed loopback");
-	a = A("::1");
+	a = fixture_addr("::1");
 	ok(probe_refusal(&a, &pa) == NULL, "allowed ::1");
-	a = A("10.2.0.1");
+	a = fixture_addr("10.2.0.1");
 	ok(probe_refusal(&a, &pa) != NULL, "private outside allow refused");
 	int rc = probe_allow_parse("127.0.0.0/8, 10.0.0.1/8", &pa, &err, &bad);
 	ok(rc == -1 && strcmp(bad, "10.0.0.1/8") == 0,
