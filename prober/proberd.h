@@ -43,8 +43,8 @@ enum outcome { O_LISTED, O_CLEAN, O_SUSPECT, O_INCONCLUSIVE };
  * The return codes proberd lists with (host order; README, "proberd"):
  * a confirmed relay, and the multi-hop egress that delivered its cookie.
  */
-#define PROBERD_CODE_RELAY	0x7f000002u	/* 127.0.0.2 */
-#define PROBERD_CODE_EGRESS	0x7f000003u	/* 127.0.0.3 */
+#define PROBERD_CODE_RELAY	STORE_CODE_LISTED	/* 127.0.0.2 */
+#define PROBERD_CODE_EGRESS	STORE_CODE_EGRESS	/* 127.0.0.3 */
 
 /* A running probe, or one whose server took a message: it waits. */
 struct active {

@@ -91,7 +91,7 @@ cmd_add(struct ctl *c, int argc, char **argv)
 
 	(void)argc;
 	memset(&aa, 0, sizeof(aa));
-	aa.l.code = 0x7f000002u;
+	aa.l.code = STORE_CODE_LISTED;
 	aa.l.kind = STORE_KIND_MANUAL;
 	snprintf(aa.l.source, sizeof(aa.l.source), "%s", c->actor);
 	if (add_options(c, &aa.l) == -1)

@@ -387,7 +387,7 @@ lookup(struct store_reader *rd, const struct answer_conf *conf,
 		if (v4[3] == 1)
 			return 0;
 		if (conf->test_code[v4[3]]) {
-			hit->code = 0x7f000000u | v4[3];
+			hit->code = STORE_CODE_NET | v4[3];
 			hit->prefix = *a;
 			return 1;
 		}

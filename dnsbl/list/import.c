@@ -114,14 +114,14 @@ import_parse_code(const char *s, uint32_t *code)
 		n = strtoul(s, &end, 10);
 		if (*end != '\0' || n < 2 || n > 255)
 			return -1;
-		*code = 0x7f000000u | (uint32_t)n;
+		*code = STORE_CODE_NET | (uint32_t)n;
 		return 0;
 	}
 	if (inet_pton(AF_INET, s, &in) != 1)
 		return -1;
 	*code = ntohl(in.s_addr);
 	/* 127.0.0.0 and 127.0.0.1 mean "nothing" and "not listed". */
-	if ((*code >> 24) != 127 || *code <= 0x7f000001u)
+	if ((*code >> 24) != 127 || *code <= STORE_CODE_NONE)
 		return -1;
 	return 0;
 }
@@ -228,7 +228,7 @@ parse_value(struct import *imp, const char *v, size_t len, uint32_t *rec,
 	char		 codebuf[32];
 	const char	*text = v, *colon;
 	size_t		 tlen = len;
-	uint32_t	 code = 0x7f000002u;
+	uint32_t	 code = STORE_CODE_LISTED;
 
 	if (imp->have_default)
 		code = imp->records[imp->def_record].code;

@@ -81,9 +81,9 @@ config_codes(struct dnsbld *d, const char *list)
 		char *end;
 		long x = strtol(tok, &end, 10);
 		if (*end == '\0' && x >= 2 && x <= 255)
-			code = 0x7f000000u | (uint32_t)x;
+			code = STORE_CODE_NET | (uint32_t)x;
 		else if (inet_pton(AF_INET, tok, &code) == 1 &&
-		    (ntohl(code) & 0xffffff00u) == 0x7f000000u &&
+		    (ntohl(code) & 0xffffff00u) == STORE_CODE_NET &&
 		    (ntohl(code) & 0xff) >= 2)
 			code = ntohl(code);
 		else {

@@ -51,12 +51,21 @@ enum store_kind {
 	STORE_KIND_MAX
 };
 
+/*
+ * Return codes (RFC 5782: 127.0.0.x, in host order).  127.0.0.1 is never a
+ * listing (the test point of "not listed"); 127.0.0.2 is the default.
+ */
+#define STORE_CODE_NET		0x7f000000u	/* 127.0.0.0: x is added */
+#define STORE_CODE_NONE		0x7f000001u	/* 127.0.0.1: not listed */
+#define STORE_CODE_LISTED	0x7f000002u	/* 127.0.0.2: an open relay */
+#define STORE_CODE_EGRESS	0x7f000003u	/* 127.0.0.3: multi-hop egress */
+
 #define STORE_SOURCE_MAX	64
 #define STORE_TEXT_MAX		256
 
 /* The record of a listing (or exclusion), as stored and as returned. */
 struct store_listing {
-	uint32_t	code;		/* return code, host order: 0x7f000002 */
+	uint32_t	code;		/* return code: STORE_CODE_* */
 	uint8_t		kind;		/* enum store_kind */
 	int64_t		first_listed;	/* unix seconds */
 	int64_t		last_confirmed;	/* unix seconds, 0 = never */
