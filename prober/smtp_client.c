@@ -58,7 +58,8 @@ smtp_result_name(int r)
 
 /* Appends "who: text" to the transcript while there is room. */
 static void
-record(struct smtp_session *s, const char *who, const char *text, size_t len)
+transcript_add(struct smtp_session *s, const char *who, const char *text,
+    size_t len)
 {
 	size_t room = sizeof(s->transcript) - s->transcript_len;
 
@@ -137,7 +138,7 @@ send_cmd(struct smtp_session *s, struct smtp_action *act, const char *prefix,
 	n = snprintf(s->out, sizeof(s->out), "%s%s\r\n", prefix, buf);
 	if (n < 0 || (size_t)n >= sizeof(s->out))
 		n = (int)sizeof(s->out) - 1;
-	record(s, "C", s->out, (size_t)n - 2);
+	transcript_add(s, "C", s->out, (size_t)n - 2);
 	act->what = SMTP_DO_SEND;
 	act->data = s->out;
 	act->len = (size_t)n;
@@ -169,7 +170,7 @@ send_body(struct smtp_session *s, struct smtp_action *act)
 	}
 	memcpy(s->out + n, ".\r\n", 3);
 	n += 3;
-	record(s, "C", "(message, cookie inside)", 24);
+	transcript_add(s, "C", "(message, cookie inside)", 24);
 	act->what = SMTP_DO_SEND;
 	act->data = s->out;
 	act->len = n;
@@ -340,7 +341,7 @@ smtp_session_line(struct smtp_session *s, const char *line, size_t len,
 		close_with(s, SMTP_END_GARBAGE, act);
 		return;
 	}
-	record(s, "S", line, len > 200 ? 200 : len);
+	transcript_add(s, "S", line, len > 200 ? 200 : len);
 	if (len > SMTP_LINE_MAX || len < 3 ||
 	    ++s->reply_lines > SMTP_REPLY_LINES_MAX) {
 		close_with(s, SMTP_END_GARBAGE, act);
@@ -386,7 +387,7 @@ void
 smtp_session_timeout(struct smtp_session *s, struct smtp_action *act)
 {
 	check_state(s);
-	record(s, "*", "timeout", 7);
+	transcript_add(s, "*", "timeout", 7);
 	close_with(s, SMTP_END_TIMEOUT, act);
 }
 
@@ -394,7 +395,7 @@ void
 smtp_session_eof(struct smtp_session *s, struct smtp_action *act)
 {
 	check_state(s);
-	record(s, "*", "connection closed by the server", 31);
+	transcript_add(s, "*", "connection closed by the server", 31);
 	close_with(s, s->state == SMTP_QUIT ? SMTP_END_OK : SMTP_END_DROPPED,
 	    act);
 }
