@@ -31,9 +31,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <libgen.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,52 +196,15 @@ load_config(struct proberd *d)
 
 /*
  * Whether proberd can become the user it is told to (-u, [prober] user):
- * only root can, and anyone else asking is an error, not ignored.  Root
- * told nothing is warned.  0 or -1 (logged).
+ * only root can (privs.c).  Root told nothing is warned.  0 or -1 (logged).
  */
 static int
 check_user(struct proberd *d)
 {
-	struct passwd *pw;
-
-	if (d->user == NULL) {
-		if (geteuid() == 0)
-			log_warnx("running as root: give -u USER or [prober] "
-			    "user to drop root once the sink is bound");
-		return 0;
-	}
-	if (geteuid() != 0) {
-		log_warnx("cannot become user %s (-u, [prober] user): not "
-		    "started as root (uid %u); start proberd as root, or "
-		    "name no user", d->user, (unsigned)geteuid());
-		return -1;
-	}
-	if ((pw = getpwnam(d->user)) == NULL) {
-		log_warnx("cannot become user %s: no such user", d->user);
-		return -1;
-	}
-	d->uid = pw->pw_uid;
-	d->gid = pw->pw_gid;
-	return 0;
-}
-
-/* Becomes d->user, once the sink is bound.  0 or -1 (logged). */
-static int
-drop_privileges(struct proberd *d)
-{
-	if (d->user == NULL)
-		return 0;
-	if (setgroups(1, &d->gid) == -1 || setgid(d->gid) == -1 ||
-	    setuid(d->uid) == -1) {
-		log_warn("cannot become %s", d->user);
-		return -1;
-	}
-	if (setuid(0) != -1) {
-		log_warnx("could become root again after becoming %s",
-		    d->user);
-		return -1;
-	}
-	return 0;
+	if (d->user == NULL && geteuid() == 0)
+		log_warnx("running as root: give -u USER or [prober] user to "
+		    "drop root once the sink is bound");
+	return privs_check(&d->privs, d->user);
 }
 
 static void
@@ -329,7 +290,7 @@ main(int argc, char **argv)
 		exit(2);
 	/* Only the sink's socket is made as root: it may be port 25. */
 	if ((d.base = event_base_new()) == NULL || sink_server_open(&d) == -1 ||
-	    drop_privileges(&d) == -1)
+	    privs_drop(&d.privs) == -1)
 		exit(2);
 	if ((d.st = store_open(d.storedir, 0, d.map_size)) == NULL ||
 	    (d.rd = store_reader_new(d.st)) == NULL ||

@@ -31,6 +31,7 @@
 #include "probe.h"
 #include "probe_policy.h"
 #include "sink.h"
+#include "privs.h"
 #include "store.h"
 
 struct config;
@@ -79,8 +80,7 @@ struct proberd {
 	uint8_t			 key[32];
 	const char		*storedir;
 	const char		*user;		/* -u or [prober] user */
-	uid_t			 uid;
-	gid_t			 gid;
+	struct privs		 privs;		/* who it becomes */
 	char			 secret[4200];	/* secret_file */
 	const char		*domain;
 	const char		*info_url;

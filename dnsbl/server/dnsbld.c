@@ -20,9 +20,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
-#include <grp.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +31,7 @@
 #include <event2/thread.h>
 
 #include "log.h"
+#include "privs.h"
 #include "server.h"
 
 static void	usage(void) __attribute__((noreturn));
@@ -325,38 +324,6 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 
 /* --- Main ------------------------------------------------------------ */
 
-/*
- * -u USER needs root to change to USER; started as USER already it has
- * nothing to do.  Anything else is an error, checked before any work.
- */
-static void
-check_user(const char *user)
-{
-	struct passwd *pw;
-
-	if (user == NULL)
-		return;
-	if ((pw = getpwnam(user)) == NULL)
-		fatalx("no such user \"%s\"", user);
-	if (geteuid() != 0 && geteuid() != pw->pw_uid)
-		fatalx("-u %s: not started as root, cannot become %s", user,
-		    user);
-}
-
-static void
-drop_privileges(const char *user)
-{
-	struct passwd *pw;
-
-	if (user == NULL || geteuid() != 0)
-		return;
-	if ((pw = getpwnam(user)) == NULL)
-		fatalx("no such user \"%s\"", user);
-	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
-	    setuid(pw->pw_uid) == -1)
-		fatal("cannot become %s", user);
-}
-
 static void
 parse_args(struct dnsbld *d, int argc, char **argv, const char **cfgpath)
 {
@@ -433,13 +400,15 @@ main(int argc, char **argv)
 	struct event		*sigev[4];
 	static const int	 sigs[4] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
 	sigset_t		 all, old;
+	struct privs		 privs;
 
 	log_init("dnsbld", 0);
 	signal(SIGPIPE, SIG_IGN);
 	parse_args(&d, argc, argv, &cfgpath);
 	if ((d.cfg = config_load(cfgpath)) == NULL || load_config(&d) == -1)
 		exit(2);
-	check_user(d.user);
+	if (privs_check(&privs, d.user) == -1)
+		exit(2);
 	if ((d.zones = zoneset_load(d.zonefiles, d.nzonefiles, d.zonedir)) ==
 	    NULL)
 		exit(2);
@@ -452,7 +421,8 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (int i = 0; i < d.nworkers; i++)
 		d.workers[i] = worker_new(&d, i);
-	drop_privileges(d.user);
+	if (privs_drop(&privs) == -1)
+		exit(2);
 	for (int i = 0; i < d.nworkers; i++)
 		worker_start(d.workers[i]);
 	if ((d.main_base = event_base_new()) == NULL)
