@@ -8,7 +8,7 @@ concurrent connections are fine (the open-file limit is raised to its
 hard limit at start).
 
 Usage:
-  farm.py [-f FILE]... PORT SINK_HOST:SINK_PORT [ADDR=BEHAVIOUR[,EGRESS]]...
+  farm.py [-p] [-f FILE]... PORT SINK_HOST:SINK_PORT [ADDR=BEHAVIOUR[,EGRESS]]...
   farm.py -l
 
   PORT      the port every host listens on
@@ -20,6 +20,8 @@ Usage:
   -f FILE   more ADDR=BEHAVIOUR[,EGRESS] specs, one a line; blank lines
             and lines starting with '#' are ignored; may be repeated and
             combined with specs on the command line
+  -p        logs every connection a host accepts, with the address it
+            came from, on stderr (see below)
   -l        lists the battery's form names (parsed from prober/battery.c),
             one a line, on stdout (the count on stderr), and exits
 
@@ -79,6 +81,8 @@ at 2000 bytes (500, line too long) and a message at 1 MB (552).
 Each delivery attempt logs one line on stderr:
   farm: ADDR delivered COOKIE from SRC
   farm: delivery to COOKIE@DOMAIN failed: ERROR
+With -p, each connection accepted logs one line on stderr too:
+  farm: ADDR connection from PEER
 """
 import asyncio
 import getopt
@@ -510,6 +514,10 @@ def argument(cmd, prefix):
 
 
 async def serve(host, reader, writer):
+    if LOG_PEERS:
+        peer = writer.get_extra_info("peername")
+        log("farm: %s connection from %s" % (host.addr,
+                                             peer[0] if peer else "?"))
     s = Session(host, reader, writer)
     try:
         await s.run()
@@ -601,7 +609,7 @@ async def deliver(relay, helo, src, cookie, body):
 def usage(msg=None):
     if msg:
         log("farm: " + msg)
-    log("usage: farm.py [-f SPECFILE]... PORT SINK_HOST:SINK_PORT "
+    log("usage: farm.py [-p] [-f SPECFILE]... PORT SINK_HOST:SINK_PORT "
         "[ADDR=BEHAVIOUR[,EGRESS]]...\n       farm.py -l")
     sys.exit(2)
 
@@ -662,9 +670,9 @@ async def main_async(hosts, port):
 
 
 def main():
-    global DOMAIN, FARMDIR, SINKS
+    global DOMAIN, FARMDIR, SINKS, LOG_PEERS
     try:
-        opts, args = getopt.gnu_getopt(sys.argv[1:], "f:lh")
+        opts, args = getopt.gnu_getopt(sys.argv[1:], "f:lhp")
     except getopt.GetoptError as e:
         usage(str(e))
     specs = []
@@ -672,6 +680,8 @@ def main():
         if o == "-h":
             print(__doc__)
             sys.exit(0)
+        if o == "-p":
+            LOG_PEERS = True
         if o == "-l":
             try:
                 names = list(forms())
@@ -719,6 +729,7 @@ def main():
 DOMAIN = "probe.test"
 FARMDIR = None
 SINKS = {}
+LOG_PEERS = False
 
 if __name__ == "__main__":
     main()
