@@ -6,13 +6,16 @@
  * without one, ends the session as garbage), feed them, write what the
  * machine says, close when it says so, then the next session.  Memory is
  * bounded per probe: the session struct, one bufferevent, a transcript
- * capped at PROBE_TRANSCRIPT_MAX.
+ * capped at PROBE_TRANSCRIPT_MAX.  With a source address of the probed
+ * family, each session's socket is bound there (port 0) before it
+ * connects; without one the kernel chooses, as for any client.
  */
 #include <sys/socket.h>
 
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +222,80 @@ end_session(struct probe *pr)
 	start_session(pr);
 }
 
+/* The sockaddr of a at port; returns its length. */
+static socklen_t
+sockaddr_of(const struct addr *a, uint16_t port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == ADDR_V4) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		memcpy(&sin->sin_addr, a->bytes, 4);
+		return sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		memcpy(&sin6->sin6_addr, a->bytes, 16);
+		return sizeof(*sin6);
+	}
+}
+
+/*
+ * A non-blocking TCP socket bound to src, port 0.  Returns it, or -1
+ * with errno set and nothing left open.
+ */
+static int
+source_socket(const struct addr *src)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len = sockaddr_of(src, 0, &ss);
+	int			fd, saved, on = 1;
+
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+#ifdef IP_BIND_ADDRESS_NO_PORT
+	/*
+	 * The port is chosen at connect, per destination: a thousand probes
+	 * from one source do not each hold an ephemeral port of their own.
+	 */
+	(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on,
+	    sizeof(on));
+#else
+	(void)on;
+#endif
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+int
+probe_source_check(const struct addr *src)
+{
+	int fd;
+
+	if ((fd = source_socket(src)) == -1)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/* The configured source of the probed family, or NULL: the kernel's. */
+static const struct addr *
+session_source(const struct probe *pr)
+{
+	const struct addr *src = pr->p.addr.family == ADDR_V4 ?
+	    &pr->p.source4 : &pr->p.source6;
+
+	return src->family == pr->p.addr.family ? src : NULL;
+}
+
 static void
 start_session(struct probe *pr)
 {
@@ -226,7 +303,9 @@ start_session(struct probe *pr)
 	socklen_t		 sslen;
 	struct timeval		 tv = { pr->p.timeout_connect, 0 };
 	struct smtp_action	 a;
-	char			 abuf[ADDR_STRLEN];
+	const struct addr	*src;
+	char			 abuf[ADDR_STRLEN], sbuf[ADDR_STRLEN];
+	int			 fd = -1;
 
 	pr->natt = battery_session(&pr->p.battery, pr->session, pr->att);
 	smtp_session_init(&pr->s, pr->p.battery.domain, pr->att,
@@ -235,22 +314,20 @@ start_session(struct probe *pr)
 	log_debug("%s: session %d is smtp %p", addr_format(&pr->p.addr, abuf),
 	    pr->session + 1, (void *)&pr->s);
 	pr->sum.sessions++;
-	memset(&ss, 0, sizeof(ss));
-	if (pr->p.addr.family == ADDR_V4) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(pr->p.port);
-		memcpy(&sin->sin_addr, pr->p.addr.bytes, 4);
-		sslen = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(pr->p.port);
-		memcpy(&sin6->sin6_addr, pr->p.addr.bytes, 16);
-		sslen = sizeof(*sin6);
+	sslen = sockaddr_of(&pr->p.addr, pr->p.port, &ss);
+	/* Checked at start-up; an address removed since fails the session. */
+	if ((src = session_source(pr)) != NULL &&
+	    (fd = source_socket(src)) == -1) {
+		log_warn("%s: cannot bind the source address %s", abuf,
+		    addr_format(src, sbuf));
+		smtp_session_eof(&pr->s, &a);
+		act(pr, &a);
+		return;
 	}
-	pr->bev = bufferevent_socket_new(pr->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	pr->bev = bufferevent_socket_new(pr->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (pr->bev == NULL) {
+		if (fd != -1)
+			close(fd);
 		smtp_session_eof(&pr->s, &a);
 		act(pr, &a);
 		return;

@@ -6,6 +6,8 @@
  * smtp_client state machine, with a timeout per stage (connect, greeting,
  * each reply).  It stops early when a session does not end cleanly (421,
  * timeout, garbage, hang-up): the server is then not in a state to judge.
+ * Each session's socket is bound first to the source address of the
+ * probed family, when one is given (port 0: the kernel picks the port).
  * When done it calls back once; the caller reads the attempts' results and
  * the transcript, then frees the probe.
  */
@@ -26,6 +28,8 @@ struct probe;
 struct probe_params {
 	struct addr	addr;
 	uint16_t	port;
+	struct addr	source4;	/* IPv4 probes bind here first; */
+	struct addr	source6;	/* IPv6 ones here (family 0: none) */
 	int64_t		timeout_connect;	/* seconds */
 	int64_t		timeout_greeting;
 	int64_t		timeout_command;
@@ -53,6 +57,13 @@ struct probe	*probe_start(struct event_base *, const struct probe_params *,
 
 /* Stops a running probe without calling back, and frees it. */
 void		 probe_free(struct probe *);
+
+/*
+ * Whether src can be a probe's source: binds a TCP socket of its family
+ * to src, port 0, as each session does, and closes it.  Returns 0, or -1
+ * with errno set (EADDRNOTAVAIL: src is not an address of this host).
+ */
+int		 probe_source_check(const struct addr *src);
 
 const struct addr *probe_addr(const struct probe *);
 void		 probe_summary(const struct probe *, struct probe_summary *);

@@ -29,6 +29,8 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -128,6 +130,52 @@ load_sink_config(struct proberd *d)
 	return 0;
 }
 
+/*
+ * One source address key: absent or empty is none (family 0); else an
+ * address of the key's family (an IPv4-mapped IPv6 address is IPv4's)
+ * that a socket can bind to now.  0, or -1 (logged, naming key and value).
+ */
+static int
+load_source(struct proberd *d, const char *key, int family, struct addr *a)
+{
+	const char	*v = config_str(d->cfg, "prober", key, NULL);
+	const char	*why = NULL, *name = config_name(d->cfg);
+	uint8_t		 b[16];
+	static const uint8_t zero[16], mapped[12] = { [10] = 0xff,
+	    [11] = 0xff };
+
+	memset(a, 0, sizeof(*a));
+	if (v == NULL || v[0] == '\0')
+		return 0;
+	if (family == ADDR_V4 && inet_pton(AF_INET, v, b) != 1)
+		why = inet_pton(AF_INET6, v, b) == 1 ? "an IPv6 address "
+		    "(that is source_address6)" : "not an IPv4 address";
+	else if (family == ADDR_V6 && inet_pton(AF_INET6, v, b) != 1)
+		why = inet_pton(AF_INET, v, b) == 1 ? "an IPv4 address "
+		    "(that is source_address)" : "not an IPv6 address";
+	else if (family == ADDR_V6 && memcmp(b, mapped, 12) == 0)
+		why = "an IPv4-mapped address (that is source_address)";
+	else if (memcmp(b, zero, family == ADDR_V4 ? 4 : 16) == 0)
+		why = "the unspecified address (leave it empty for none)";
+	if (why != NULL) {
+		log_warnx("%s: [prober] %s = %s: %s", name, key, v, why);
+		return -1;
+	}
+	a->family = family;
+	a->plen = family == ADDR_V4 ? 32 : 128;
+	memcpy(a->bytes, b, family == ADDR_V4 ? 4 : 16);
+	/* A source that cannot be bound is an error now, not at each probe. */
+	if (probe_source_check(a) == -1) {
+		log_warnx("%s: [prober] %s = %s: %s (%s)", name, key, v,
+		    errno == EADDRNOTAVAIL ? "not a local address" :
+		    "cannot bind", strerror(errno));
+		return -1;
+	}
+	log_info("probes to %s addresses leave from %s",
+	    family == ADDR_V4 ? "IPv4" : "IPv6", v);
+	return 0;
+}
+
 static int
 load_config(struct proberd *d)
 {
@@ -138,7 +186,8 @@ load_config(struct proberd *d)
 	    "info_url", "max_attempts", "user", "egress_scope",
 	    "egress_scope6", "sink_max_connections", "sink_max_per_address",
 	    "sink_accept_rate", "sink_timeout_greeting",
-	    "sink_timeout_command", "sink_timeout_data", NULL };
+	    "sink_timeout_command", "sink_timeout_data", "source_address",
+	    "source_address6", NULL };
 	struct config	*c = d->cfg;
 	const char	*err, *bad, *secret;
 
@@ -178,7 +227,9 @@ load_config(struct proberd *d)
 	    config_int(c, "prober", "max_attempts", 5, 1, 100,
 	    &d->max_attempts) == -1)
 		return -1;
-	if (load_sink_config(d) == -1)
+	if (load_sink_config(d) == -1 ||
+	    load_source(d, "source_address", ADDR_V4, &d->source4) == -1 ||
+	    load_source(d, "source_address6", ADDR_V6, &d->source6) == -1)
 		return -1;
 	d->sinkconf.domain = d->domain;
 	d->sinkconf.key = d->key;

@@ -85,6 +85,8 @@ struct proberd {
 	const char		*domain;
 	const char		*info_url;
 	char			 sink_listen[128];
+	struct addr		 source4, source6;	/* [prober]
+					   source_address(6); family 0: none */
 	int64_t			 port, concurrency, per_net;
 	int64_t			 t_connect, t_greeting, t_command;
 	int64_t			 confirm_window, retest_interval, listing_ttl;

@@ -161,6 +161,8 @@ start_probe(struct proberd *d, const struct store_probe *q)
 	memset(&p, 0, sizeof(p));
 	p.addr = q->addr;
 	p.port = (uint16_t)d->port;
+	p.source4 = d->source4;
+	p.source6 = d->source6;
 	p.timeout_connect = d->t_connect;
 	p.timeout_greeting = d->t_greeting;
 	p.timeout_command = d->t_command;
