@@ -33,7 +33,8 @@ SRC_list = dnsbl/list/import.c
 SRC_queue = dnsbl/queue/probe_policy.c dnsbl/queue/queue.c
 SRC_dns	 = dnsbl/dns/dns_query.c dnsbl/dns/zone.c dnsbl/dns/answer.c
 SRC_prober = prober/smtp_client.c prober/cookie.c prober/battery.c \
-	   prober/sink.c prober/probe.c
+	   prober/sink.c prober/probe.c \
+	   prober/verdict.c
 SRC_ctl	 = dnsbl/ctl/dnsblctl.c dnsbl/ctl/ctl_list.c dnsbl/ctl/ctl_probe.c \
 	   dnsbl/ctl/ctl_store.c
 SRC_server = dnsbl/server/dnsbld.c dnsbl/server/udp.c dnsbl/server/tcp.c
@@ -49,7 +50,7 @@ LIB	 = $(foreach m,$(LIBS_all),$(SRC_$(m)))
 PROGS	 = dnsbl/dnsblctl dnsbl/dnsbld prober/proberd
 UNIT	 = test_addr test_listen test_store test_import test_config \
 	   test_answer test_probe_policy test_queue test_smtp_client test_cookie \
-	   test_battery test_sink
+	   test_battery test_sink test_verdict
 BENCH	 = store_bench
 
 # build/rel/libstore.a and the like, in link order.

@@ -2,8 +2,9 @@
  * outcome.c -- proberd's outcomes: written to the store, or kept and retried
  *
  * An outcome -- listed (the cookie came back), clean (every form
- * refused), suspect (accepted, never delivered), inconclusive (tempfail,
- * timeout, garbage) -- goes to the store in one transaction with its
+ * refused, or deferred twice), suspect (accepted, never delivered),
+ * deferred (4xx at RCPT: once more after tempfail_retry), inconclusive
+ * (421, timeout, garbage) -- goes to the store in one transaction with its
  * evidence (what happened, the transcript, the message as received), the
  * listing changes, the queue's next step (a retest after
  * retest_interval, a retry with backoff, or done) and its audit entry.
@@ -29,9 +30,10 @@
 #include "addr.h"
 #include "log.h"
 #include "proberd.h"
+#include "verdict.h"
 
 static const char *outcome_names[] = { "listed", "clean", "suspect",
-    "inconclusive" };
+    "inconclusive", "deferred" };
 
 /*
  * An outcome as it is to be written: the evidence already rendered (the
@@ -43,6 +45,7 @@ struct result {
 	struct store_probe	 q;		/* its queue entry, if has_q */
 	int			 has_q;
 	int			 outcome;
+	int			 busy;		/* inconclusive by a 421 */
 	struct addr		 peer;		/* who delivered, if has_peer */
 	int			 has_peer;
 	int			 egress;	/* 1: list peer as egress */
@@ -136,6 +139,7 @@ result_new(const struct store_probe *q, const struct addr *a, int outcome,
 		r->has_q = 1;
 	}
 	r->outcome = outcome;
+	r->busy = sum && verdict_of(sum, battery_forms()) == VERDICT_BUSY;
 	if (pf && pf->peer) {
 		r->peer = *pf->peer;
 		r->has_peer = 1;
@@ -154,6 +158,8 @@ result_new(const struct store_probe *q, const struct addr *a, int outcome,
 	else if (outcome == O_INCONCLUSIVE && sum && sum->last_end !=
 	    SMTP_END_OK)
 		snprintf(why, sizeof(why), "%s; ", smtp_end_name(sum->last_end));
+	else if (outcome == O_CLEAN && q && q->deferred)
+		snprintf(why, sizeof(why), "deferred again; ");
 	snprintf(r->text, sizeof(r->text), "%s: %s (%saccepted %d, refused "
 	    "%d, tempfail %d)", store_reason_name(reason),
 	    outcome_names[outcome], why, sum ? sum->accepted : 0,
@@ -170,7 +176,10 @@ result_free(struct result *r)
 	free(r);
 }
 
-/* The queue after an outcome: retest, retry with backoff, or done. */
+/*
+ * The queue after an outcome: retest, the second pass of a deferred
+ * probe, retry with backoff (a first 421 after retry_421), or done.
+ */
 static int
 requeue(struct proberd *d, struct store_txn *t, const struct result *r)
 {
@@ -183,12 +192,23 @@ requeue(struct proberd *d, struct store_txn *t, const struct result *r)
 		next.reason = STORE_PROBE_RETEST;
 		next.due = r->now + d->retest_interval;
 		return store_queue_put(t, &next);
+	case O_DEFERRED:
+		/* Once more after tempfail_retry: greylisting lets it by. */
+		if (r->has_q) {
+			next = r->q;
+			next.running = 0;
+			next.deferred = 1;
+			next.due = r->now + d->tempfail_retry;
+			return store_queue_put(t, &next);
+		}
+		break;
 	case O_INCONCLUSIVE:
 		if (r->has_q && r->q.attempts + 1 < d->max_attempts) {
 			next = r->q;
 			next.running = 0;
+			next.due = r->now + verdict_backoff(next.attempts,
+			    r->busy, d->retry_421);
 			next.attempts++;
-			next.due = r->now + 300 * (1LL << next.attempts);
 			return store_queue_put(t, &next);
 		}
 		break;

@@ -81,8 +81,11 @@ count_attempts(const struct probe *pr, struct probe_summary *sum)
 				sum->accepted_form = form;
 		} else if (at->result == SMTP_R_REFUSED)
 			sum->refused++;
-		else
+		else {
 			sum->tempfail++;
+			if (at->state == SMTP_RCPT)
+				sum->tempfail_rcpt++;
+		}
 	}
 }
 
@@ -204,6 +207,7 @@ end_session(struct probe *pr)
 	event_del(pr->timer);
 	count_attempts(pr, &pr->sum);
 	pr->sum.last_end = pr->s.end;
+	pr->sum.last_code = pr->s.last_code;
 	snprintf(head, sizeof(head), "--- session %d: %s\n", pr->session + 1,
 	    smtp_end_name(pr->s.end));
 	append_transcript(pr, head, strlen(head));

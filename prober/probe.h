@@ -43,9 +43,11 @@ struct probe_summary {
 	int	accepted;	/* messages taken at end of DATA */
 	int	refused;
 	int	tempfail;
+	int	tempfail_rcpt;	/* of tempfail: 4xx in answer to RCPT */
 	int	sessions;	/* sessions started */
 	int	complete;	/* every session ended with QUIT */
 	int	last_end;	/* enum smtp_end of the last session */
+	int	last_code;	/* its last reply code (421: "closing") */
 	int	accepted_form;	/* form index of the first accepted, or -1 */
 };
 

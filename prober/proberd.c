@@ -10,7 +10,9 @@
  * accepted a test message waits up to confirm_window for the cookie to
  * arrive at the sink (sink.c, in this process).  The outcome -- listed
  * (the cookie came back), clean (every form refused), suspect (accepted,
- * never delivered), inconclusive (tempfail, timeout, garbage) -- goes to
+ * never delivered), deferred (4xx at RCPT: probed once more after
+ * tempfail_retry, clean if deferred again), inconclusive (421, timeout,
+ * garbage) -- goes to
  * the store in one transaction with its evidence and audit entry; a
  * listed address is retested every retest_interval and expires when not
  * reconfirmed within listing_ttl.
@@ -187,7 +189,7 @@ load_config(struct proberd *d)
 	    "egress_scope6", "sink_max_connections", "sink_max_per_address",
 	    "sink_accept_rate", "sink_timeout_greeting",
 	    "sink_timeout_command", "sink_timeout_data", "source_address",
-	    "source_address6", NULL };
+	    "source_address6", "tempfail_retry", "retry_421", NULL };
 	struct config	*c = d->cfg;
 	const char	*err, *bad, *secret;
 
@@ -225,7 +227,10 @@ load_config(struct proberd *d)
 	    &d->retest_interval) == -1 || config_duration(c, "prober",
 	    "listing_ttl", 90 * 86400, &d->listing_ttl) == -1 ||
 	    config_int(c, "prober", "max_attempts", 5, 1, 100,
-	    &d->max_attempts) == -1)
+	    &d->max_attempts) == -1 ||
+	    config_duration(c, "prober", "tempfail_retry", 900,
+	    &d->tempfail_retry) == -1 || config_duration(c, "prober",
+	    "retry_421", 300, &d->retry_421) == -1)
 		return -1;
 	if (load_sink_config(d) == -1 ||
 	    load_source(d, "source_address", ADDR_V4, &d->source4) == -1 ||

@@ -38,7 +38,11 @@ struct config;
 struct event;
 struct event_base;
 
-enum outcome { O_LISTED, O_CLEAN, O_SUSPECT, O_INCONCLUSIVE };
+/*
+ * O_DEFERRED: the first pass that was deferred (prober/verdict.h), probed
+ * again after tempfail_retry; a second such pass is O_CLEAN.
+ */
+enum outcome { O_LISTED, O_CLEAN, O_SUSPECT, O_INCONCLUSIVE, O_DEFERRED };
 
 /*
  * The return codes proberd lists with (host order; README, "proberd"):
@@ -91,6 +95,7 @@ struct proberd {
 	int64_t			 t_connect, t_greeting, t_command;
 	int64_t			 confirm_window, retest_interval, listing_ttl;
 	int64_t			 max_attempts;
+	int64_t			 tempfail_retry, retry_421;
 	uint64_t		 map_size;
 	int			 sinkfd;
 	int			 stopping;

@@ -8,7 +8,9 @@
  * and audited), marks it running in the store, and starts a probe
  * (probe.c).  A probe whose server accepted a test message waits up to
  * confirm_window for the cookie to arrive at the sink (delivery.c); then
- * it ends suspect.  Its outcome goes to outcome.c.  Nothing starts while
+ * it ends suspect.  One that took none is judged by verdict.c: clean,
+ * deferred (the second deferred pass of an address is clean), or
+ * inconclusive.  Its outcome goes to outcome.c.  Nothing starts while
  * the store refuses writes.  Every minute, relay and egress listings not
  * reconfirmed within listing_ttl expire.  Work marked running by a
  * proberd that died is pending again at start; on SIGTERM probes in
@@ -28,6 +30,7 @@
 #include "addr.h"
 #include "log.h"
 #include "proberd.h"
+#include "verdict.h"
 
 /* --- Probes ------------------------------------------------------------ */
 
@@ -97,11 +100,19 @@ on_probe_done_later(evutil_socket_t fd, short what, void *arg)
 		evtimer_add(ac->confirm, &tv);
 		return;
 	}
-	if (ac->sum.complete && ac->sum.refused == ac->sum.attempts &&
-	    ac->sum.attempts == battery_forms())
+	switch (verdict_of(&ac->sum, battery_forms())) {
+	case VERDICT_CLEAN:
 		scheduler_finish(ac, O_CLEAN, NULL);
-	else
+		break;
+	case VERDICT_DEFERRED:
+		/* The second deferred pass: as refused as it will get. */
+		scheduler_finish(ac, ac->q.deferred ? O_CLEAN : O_DEFERRED,
+		    NULL);
+		break;
+	default:	/* inconclusive, busy (421) */
 		scheduler_finish(ac, O_INCONCLUSIVE, NULL);
+		break;
+	}
 }
 
 static void

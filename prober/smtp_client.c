@@ -83,6 +83,7 @@ smtp_session_init(struct smtp_session *s, const char *helo,
 		s->attempts[i] = attempts[i];
 		s->attempts[i].result = SMTP_R_PENDING;
 		s->attempts[i].code = 0;
+		s->attempts[i].state = SMTP_GREETING;
 	}
 	s->nattempts = n;
 	/* Where a session starts: not a change, so not through the function. */
@@ -250,6 +251,7 @@ conclude(struct smtp_session *s, int result, int code,
 
 	at->result = result;
 	at->code = code;
+	at->state = s->state;
 	s->current++;
 	smtp_client_state(s, SMTP_RSET, act);
 }

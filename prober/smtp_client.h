@@ -58,6 +58,9 @@ struct smtp_attempt {
 	char	body[SMTP_BODY_MAX];		/* dot-stuffed by the machine */
 	int	result;				/* enum smtp_result */
 	int	code;				/* reply code that decided it */
+	int	state;				/* enum smtp_state whose reply
+						   decided it (SMTP_RCPT: the
+						   recipient was answered) */
 };
 
 /* What the caller does next. */

@@ -48,6 +48,11 @@ Behaviours:
   closed      554 to every RCPT
   discard     accepts everything, delivers nothing
   tempfail    450 to every RCPT
+  defer       "454 4.7.1 Relay access denied" to every RCPT (Debian's
+              Postfix, defer_unauth_destination)
+  greylist    "450 4.7.1 Greylisted" to every RCPT from a client address
+              first seen by this host less than GREYLIST_DELAY (1.5 s)
+              ago, then like open (a postscreen-style greylist by client)
   helo        502 to EHLO (HELO works), then like closed
   greet421    421 at the greeting, then closes
   never       accepts the connection and never speaks; holds it until the
@@ -103,11 +108,12 @@ ERRORS_MAX = 20                 # bad commands before hanging up
 SLOW_STEP = 0.6                 # seconds between slowgreet's lines
 DELIVER_TIMEOUT = 10            # seconds per step of a delivery
 BACKLOG = 1024
+GREYLIST_DELAY = 1.5            # seconds greylist defers a new client
 
 PLAIN = ("open", "multihop", "closed", "discard", "tempfail", "helo",
          "greet421", "never", "garbage", "dropper", "auth", "slowgreet",
-         "datareject", "endless", "hugeline")
-RELAYS = ("open", "multihop", "slowgreet")      # and every form:NAME
+         "datareject", "endless", "hugeline", "defer", "greylist")
+RELAYS = ("open", "multihop", "slowgreet", "greylist")  # and form:NAME
 
 BATTERY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
                        "prober", "battery.c")
@@ -200,6 +206,7 @@ class Host:
         self.behaviour = behaviour
         self.egress = str(egress) if egress is not None else self.addr
         self.form_res = {}
+        self.seen = {}          # greylist: client address -> first seen
 
     def current(self):
         """The behaviour for a new connection: FARMDIR's override or ours."""
@@ -297,6 +304,8 @@ class Session:
         self.b = host.current()
         self.name = host_name(self.b)
         self.errors = 0
+        peer = writer.get_extra_info("peername")
+        self.client = peer[0] if peer else "?"
 
     async def say(self, *lines):
         self.writer.write("".join(l + "\r\n" for l in lines).encode())
@@ -428,6 +437,13 @@ class Session:
                     await self.say("554 5.7.1 Relay access denied")
                 elif b == "tempfail":
                     await self.say("450 4.7.1 try again later")
+                elif b == "defer":
+                    await self.say("454 4.7.1 %s: Relay access denied" %
+                                   arg)
+                elif b == "greylist" and self.greylisted():
+                    await self.say("450 4.7.1 %s: Recipient address "
+                                   "rejected: Greylisted, try again later"
+                                   % arg)
                 elif b == "dropper":
                     return
                 elif b.startswith("form:") and not self.form_ok(sender,
@@ -469,6 +485,12 @@ class Session:
             else:
                 self.errors += 1
                 await self.say("500 5.5.1 command not recognised")
+
+    def greylisted(self):
+        """Whether this client is new to the host (greylist)."""
+        loop = asyncio.get_running_loop()
+        first = self.host.seen.setdefault(self.client, loop.time())
+        return loop.time() - first < GREYLIST_DELAY
 
     def form_ok(self, sender, rcpt):
         s_re, r_re = self.host.form(self.b)

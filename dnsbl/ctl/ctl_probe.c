@@ -196,10 +196,11 @@ print_probe(const struct store_probe *p, void *arg)
 
 	n->queued++;
 	n->running += p->running;
-	printf("%-20s  %-39s  %-6s  %2u  %s  %-16s  %s\n", ctl_fmt_time(p->due,
-	    t1, sizeof(t1)), addr_format(&p->addr, buf),
+	printf("%-20s  %-39s  %-6s  %2u  %s  %-16s  %s%s\n",
+	    ctl_fmt_time(p->due, t1, sizeof(t1)), addr_format(&p->addr, buf),
 	    store_reason_name(p->reason), p->attempts, ctl_fmt_time(p->queued,
-	    t2, sizeof(t2)), p->actor, p->running ? "running" : "pending");
+	    t2, sizeof(t2)), p->actor, p->running ? "running" : "pending",
+	    p->deferred ? ", deferred once" : "");
 	return 0;
 }
 

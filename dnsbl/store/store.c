@@ -374,6 +374,7 @@ store_decode_queue(const uint8_t *addrkey, const MDB_val *v,
 	p->reason = qd.reason;
 	p->attempts = qd.attempts;
 	p->running = qd.running != 0;
+	p->deferred = qd.deferred != 0;
 	memcpy(p->actor, qd.actor, sizeof(p->actor));
 	p->actor[sizeof(p->actor) - 1] = '\0';
 }

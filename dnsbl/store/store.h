@@ -125,6 +125,9 @@ struct store_probe {
 	uint8_t		reason;		/* enum store_reason */
 	uint16_t	attempts;	/* inconclusive attempts so far */
 	uint8_t		running;	/* 1 while proberd is probing it */
+	uint8_t		deferred;	/* 1: a probe of it was deferred (4xx
+					   at RCPT): a second such pass is
+					   clean (prober/verdict.h) */
 	char		actor[STORE_SOURCE_MAX];
 };
 

@@ -85,7 +85,11 @@ struct queue_disk {
 	uint8_t		running;	/* was padding: the layout is unchanged */
 	uint16_t	attempts;
 	char		actor[STORE_SOURCE_MAX];
+	uint8_t		deferred;	/* was padding (always written 0):
+					   the layout is unchanged */
 };
+_Static_assert(sizeof(struct queue_disk) == 80,
+    "the queue's on-disk layout is 80 bytes");
 
 #define IDX_KEY_LEN	18	/* family, 16 address bytes, prefix length */
 

@@ -652,6 +652,7 @@ store_queue_put(struct store_txn *t, const struct store_probe *p)
 	qd.reason = p->reason;
 	qd.attempts = p->attempts;
 	qd.running = p->running != 0;
+	qd.deferred = p->deferred != 0;
 	snprintf(qd.actor, sizeof(qd.actor), "%s", p->actor[0] ? p->actor :
 	    t->actor);
 	k.mv_size = sizeof(key);

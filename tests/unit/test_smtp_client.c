@@ -97,6 +97,14 @@ main(void)
 	    "421 at the greeting: close");
 	is_int(s.end, SMTP_END_CLOSED, "  ended closed");
 
+	is_int(s.last_code, 421, "  the last code says 421");
+
+	start(2);
+	server("220 mx|250 mx|451 4.3.0 local error|250 ok|250 ok|"
+	    "554 5.7.1 denied|250 ok");
+	is_int(s.attempts[0].state, SMTP_MAIL, "4xx at MAIL: decided at MAIL");
+	is_int(s.attempts[1].state, SMTP_RCPT, "5xx at RCPT: decided at RCPT");
+
 	start(1);
 	server("554 5.7.1 go away|221 bye");
 	is_int(s.end, SMTP_END_CLOSED, "554 greeting: QUIT, closed");
@@ -104,6 +112,7 @@ main(void)
 	start(2);
 	server("220 mx|250 mx|250 ok|450 4.7.1 greylisted, try later|250 ok");
 	is_int(s.attempts[0].result, SMTP_R_TEMPFAIL, "4xx at RCPT: tempfail");
+	is_int(s.attempts[0].state, SMTP_RCPT, "  decided at RCPT");
 	server("250 ok|250 ok|354 go|421 4.4.2 timeout");
 	is_int(s.end, SMTP_END_CLOSED, "421 mid-message: closed");
 	is_int(s.attempts[1].result, SMTP_R_PENDING, "  attempt left pending");
