@@ -4,7 +4,8 @@
 # build/asan (AddressSanitizer + UBSan, which `make test` runs the unit tests
 # and the integration tests under).  CI=1 adds -Werror.
 
-PKGS	 = ldns lmdb libevent libevent_pthreads jansson inih libcrypto
+PKGS	 = ldns lmdb libevent libevent_pthreads libevent_openssl jansson inih \
+	   libssl libcrypto
 CC	?= cc
 WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wformat=2 -Wno-format-nonliteral

@@ -6,7 +6,8 @@
  * server's own name (filled in by the session).  The plain recipient is
  * tried with every sender form (forged local senders catch
  * relay_local_from-style rules); the other recipient forms with a sender
- * in the probe domain.
+ * in the probe domain.  Nothing is stored: each part is made when it is
+ * sent, its cookie with it (one HMAC).
  */
 #include <arpa/inet.h>
 
@@ -125,30 +126,42 @@ body(const struct battery_ctx *ctx, const char *cookie, const char *rcpt,
 }
 
 int
-battery_session(const struct battery_ctx *ctx, int k,
-    struct smtp_attempt *out)
+battery_session_attempts(int k)
 {
-	char	ip[INET6_ADDRSTRLEN + 8], raw[INET6_ADDRSTRLEN];
-	char	cookie[COOKIE_MAX];
-	int	n = 0;
+	int left = NFORMS - k * BATTERY_PER_SESSION;
 
+	if (k < 0 || left <= 0)
+		return 0;
+	return left < BATTERY_PER_SESSION ? left : BATTERY_PER_SESSION;
+}
+
+int
+battery_build(const struct battery_ctx *ctx, int form, int part, char *buf,
+    size_t size)
+{
+	char		ip[INET6_ADDRSTRLEN + 8], raw[INET6_ADDRSTRLEN];
+	char		cookie[COOKIE_MAX], rcpt[SMTP_ADDR_MAX];
+	struct cookie	c = { ctx->target, (uint32_t)ctx->now, (uint16_t)form };
+
+	if (form < 0 || form >= NFORMS || size == 0 ||
+	    cookie_make(ctx->key, ctx->keylen, &c, cookie) == -1)
+		return -1;
 	inet_ntop(ctx->target.family == ADDR_V4 ? AF_INET : AF_INET6,
 	    ctx->target.bytes, raw, sizeof(raw));
 	snprintf(ip, sizeof(ip), "%s%s", ctx->target.family == ADDR_V6 ?
 	    "IPv6:" : "", raw);
-	for (int i = k * BATTERY_PER_SESSION; i < NFORMS &&
-	    n < BATTERY_PER_SESSION && k >= 0; i++, n++) {
-		struct cookie c = { ctx->target, (uint32_t)ctx->now,
-		    (uint16_t)i };
-		if (cookie_make(ctx->key, ctx->keylen, &c, cookie) == -1)
-			return -1;
-		memset(&out[n], 0, sizeof(out[n]));
-		fill(forms[i].sender, cookie, ctx->domain, ip, out[n].sender,
-		    sizeof(out[n].sender));
-		fill(forms[i].recipient, cookie, ctx->domain, ip,
-		    out[n].recipient, sizeof(out[n].recipient));
-		body(ctx, cookie, out[n].recipient, i, out[n].body,
-		    sizeof(out[n].body));
+	switch (part) {
+	case SMTP_PART_SENDER:
+		fill(forms[form].sender, cookie, ctx->domain, ip, buf, size);
+		return 0;
+	case SMTP_PART_RECIPIENT:
+		fill(forms[form].recipient, cookie, ctx->domain, ip, buf, size);
+		return 0;
+	case SMTP_PART_BODY:
+		fill(forms[form].recipient, cookie, ctx->domain, ip, rcpt,
+		    sizeof(rcpt));
+		body(ctx, cookie, rcpt, form, buf, size);
+		return 0;
 	}
-	return n;
+	return -1;
 }

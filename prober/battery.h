@@ -6,7 +6,8 @@
  * sessions of at most BATTERY_PER_SESSION attempts, so that the error
  * limits of real servers (Postfix disconnects after 20 errors, Exim stops
  * accepting RCPT after 10 with fewer than half accepted) cannot hide a
- * form that would have been relayed.  "{h}" is left in place for the SMTP
+ * form that would have been relayed.  Session k holds forms
+ * k * BATTERY_PER_SESSION onwards.  "{h}" is left in place for the SMTP
  * session to fill with the name the server gives itself.
  */
 #ifndef RELAYBL_BATTERY_H
@@ -36,12 +37,16 @@ int	battery_sessions(void);
 /* A short name of form i ("plain", "percent-hack-ip"), for evidence. */
 const char *battery_form_name(int i);
 
+/* How many attempts session k (0-based) has: 0 past the last session. */
+int	battery_session_attempts(int k);
+
 /*
- * Fills out with the attempts of session k (0-based): returns how many
- * (at most BATTERY_PER_SESSION), 0 past the last session, -1 if a cookie
- * cannot be made.  Attempt numbers in the cookies are the form indexes.
+ * Writes part (enum smtp_part: sender, recipient, message) of the attempt
+ * of form form into buf (size bytes, NUL-terminated; "{h}" left in
+ * place).  The cookie's attempt number is the form index.  Returns 0, or
+ * -1 (no such form or part, or no cookie could be made).
  */
-int	battery_session(const struct battery_ctx *, int k,
-	    struct smtp_attempt *out);
+int	battery_build(const struct battery_ctx *, int form, int part,
+	    char *buf, size_t size);
 
 #endif

@@ -97,6 +97,15 @@ render_evidence(struct result *r, const struct probe_summary *sum,
 	else if (sum && sum->accepted_form >= 0)
 		fprintf(fp, "form that was accepted: %s\n",
 		    battery_form_name(sum->accepted_form));
+	if (sum && sum->tls > 0)
+		fprintf(fp, "upgraded by STARTTLS: %s (%d of %d sessions)\n",
+		    sum->tls_what, sum->tls, sum->sessions);
+	if (sum && sum->tls_failed > 0)
+		fprintf(fp, "STARTTLS handshake failed: judged on plain "
+		    "sessions\n");
+	if (sum && sum->tls_refused > 0)
+		fprintf(fp, "STARTTLS refused by the server: judged on plain "
+		    "sessions\n");
 	if (r->has_peer)
 		fprintf(fp, "delivered to the sink by %s\n",
 		    addr_format(&r->peer, pbuf));

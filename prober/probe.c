@@ -20,29 +20,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 
 #include "log.h"
 #include "probe.h"
 
-#define PROBE_TRANSCRIPT_MAX	(4 * SMTP_TRANSCRIPT_MAX)
+#define PROBE_TRANSCRIPT_MAX	8192
 
 struct probe {
 	struct event_base	*base;
-	struct probe_params	 p;
+	const struct probe_conf	*conf;
+	struct battery_ctx	 battery;
 	probe_done_fn		 done;
 	void			*arg;
 	struct bufferevent	*bev;
+	int			 fd;		/* a plain session's; -1 */
+	SSL			*ssl;		/* handed to bev with the fd */
 	struct event		*timer;		/* connect timeout */
 	struct smtp_session	 s;
 	int			 session;	/* index of the current one */
+	int			 starttls;	/* enum smtp_starttls, now */
 	struct probe_summary	 sum;
-	struct smtp_attempt	 att[BATTERY_PER_SESSION];
-	int			 natt;
-	char			 transcript[PROBE_TRANSCRIPT_MAX];
-	size_t			 tlen;
+	struct smtp_transcript	 ts;
 };
 
 static void	start_session(struct probe *);
@@ -51,18 +56,27 @@ static void	end_session(struct probe *);
 const struct addr *
 probe_addr(const struct probe *pr)
 {
-	return &pr->p.addr;
+	return &pr->battery.target;
 }
 
 void
 probe_write_transcript(const struct probe *pr, FILE *fp)
 {
-	fwrite(pr->transcript, 1, pr->tlen, fp);
+	if (pr->ts.len > 0)
+		fwrite(pr->ts.buf, 1, pr->ts.len, fp);
 	/* A relay may deliver while the session that relayed goes on. */
-	if (pr->s.end == SMTP_END_NONE && pr->s.transcript_len > 0) {
+	if (pr->s.end == SMTP_END_NONE)
 		fprintf(fp, "--- session %d: in progress\n", pr->session + 1);
-		fwrite(pr->s.transcript, 1, pr->s.transcript_len, fp);
-	}
+}
+
+/* The words of attempt i of the current session, made when sent. */
+static int
+build_attempt(void *arg, int i, int part, char *buf, size_t size)
+{
+	struct probe *pr = arg;
+
+	return battery_build(&pr->battery, pr->session * BATTERY_PER_SESSION +
+	    i, part, buf, size);
 }
 
 /* Adds the decided attempts of the current session to sum. */
@@ -99,18 +113,6 @@ probe_summary(const struct probe *pr, struct probe_summary *out)
 }
 
 static void
-append_transcript(struct probe *pr, const char *text, size_t len)
-{
-	size_t room = sizeof(pr->transcript) - pr->tlen - 1;
-
-	if (len > room)
-		len = room;
-	memcpy(pr->transcript + pr->tlen, text, len);
-	pr->tlen += len;
-	pr->transcript[pr->tlen] = '\0';
-}
-
-static void
 set_timeout(struct probe *pr, int64_t seconds)
 {
 	struct timeval tv = { seconds, 0 };
@@ -118,16 +120,21 @@ set_timeout(struct probe *pr, int64_t seconds)
 	bufferevent_set_timeouts(pr->bev, &tv, &tv);
 }
 
+static void	start_tls(struct probe *);
+
 static void
 act(struct probe *pr, const struct smtp_action *a)
 {
 	switch (a->what) {
 	case SMTP_DO_SEND:
 		bufferevent_write(pr->bev, a->data, a->len);
-		set_timeout(pr, pr->p.timeout_command);
+		set_timeout(pr, pr->conf->timeout_command);
 		break;
 	case SMTP_DO_CLOSE:
 		end_session(pr);
+		break;
+	case SMTP_DO_STARTTLS:
+		start_tls(pr);
 		break;
 	default:
 		break;
@@ -147,14 +154,40 @@ on_read(struct bufferevent *bev, void *arg)
 		smtp_session_line(&pr->s, line, len, &a);
 		free(line);
 		act(pr, &a);
-		if (a.what == SMTP_DO_CLOSE)
-			return;		/* pr->bev is gone */
+		if (a.what == SMTP_DO_CLOSE || a.what == SMTP_DO_STARTTLS)
+			return;		/* bev is gone */
 	}
 	if (evbuffer_get_length(in) > SMTP_LINE_MAX) {
 		/* A line without end: not SMTP. */
 		smtp_session_line(&pr->s, "", 0, &a);
 		act(pr, &a);
 	}
+}
+
+/* The handshake after STARTTLS ended, well (ok) or not. */
+static void
+tls_done(struct probe *pr, int ok)
+{
+	struct smtp_action	 a;
+	SSL			*ssl = bufferevent_openssl_get_ssl(pr->bev);
+	char			 why[160];
+	unsigned long		 e;
+
+	if (ok && ssl != NULL) {
+		snprintf(pr->sum.tls_what, sizeof(pr->sum.tls_what), "%s %s",
+		    SSL_get_version(ssl), SSL_get_cipher_name(ssl));
+		pr->sum.tls++;
+		smtp_session_tls(&pr->s, 1, pr->sum.tls_what, &a);
+	} else {
+		if ((e = bufferevent_get_openssl_error(pr->bev)) != 0)
+			ERR_error_string_n(e, why, sizeof(why));
+		else
+			snprintf(why, sizeof(why), "connection closed or "
+			    "timed out");
+		pr->sum.tls_failed++;
+		smtp_session_tls(&pr->s, 0, why, &a);
+	}
+	act(pr, &a);
 }
 
 static void
@@ -164,9 +197,13 @@ on_event(struct bufferevent *bev, short what, void *arg)
 	struct smtp_action	 a;
 
 	(void)bev;
+	if (pr->s.state == SMTP_TLS) {
+		tls_done(pr, (what & BEV_EVENT_CONNECTED) != 0);
+		return;
+	}
 	if (what & BEV_EVENT_CONNECTED) {
 		event_del(pr->timer);
-		set_timeout(pr, pr->p.timeout_greeting);
+		set_timeout(pr, pr->conf->timeout_greeting);
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT)
@@ -174,6 +211,48 @@ on_event(struct bufferevent *bev, short what, void *arg)
 	else
 		smtp_session_eof(&pr->s, &a);
 	act(pr, &a);
+}
+
+/*
+ * After the server's 220 to STARTTLS: whatever else it sent in plain
+ * text is thrown away (RFC 3207 5: an injected reply must not be read as
+ * one over TLS), and the connection goes on through OpenSSL.
+ */
+static void
+start_tls(struct probe *pr)
+{
+	struct evbuffer		*in = bufferevent_get_input(pr->bev);
+	struct bufferevent	*bev = NULL;
+	struct smtp_action	 a;
+	SSL			*ssl;
+	char			 note[96];
+	size_t			 stale = evbuffer_get_length(in);
+	int			 n;
+
+	if (stale > 0) {
+		n = snprintf(note, sizeof(note), "%zu bytes sent with the 220 "
+		    "to STARTTLS, discarded", stale);
+		smtp_transcript_add(&pr->ts, "*", note, (size_t)n);
+	}
+	bufferevent_free(pr->bev);	/* not the descriptor: still ours */
+	pr->bev = NULL;
+	if ((ssl = SSL_new(pr->conf->tls)) != NULL)
+		bev = bufferevent_openssl_socket_new(pr->base, pr->fd, ssl,
+		    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
+		if (ssl != NULL)
+			SSL_free(ssl);
+		/* A plain bufferevent again, only to end the session. */
+		pr->sum.tls_failed++;
+		smtp_session_tls(&pr->s, 0, "cannot start TLS here", &a);
+		act(pr, &a);
+		return;
+	}
+	pr->fd = -1;			/* bev closes it, and frees ssl */
+	pr->bev = bev;
+	bufferevent_setcb(bev, on_read, NULL, on_event, pr);
+	bufferevent_enable(bev, EV_READ);
+	set_timeout(pr, pr->conf->timeout_command);
 }
 
 static void
@@ -194,24 +273,43 @@ finish(struct probe *pr)
 	pr->done(pr, pr->arg);
 }
 
-/* Collects the session's results; starts the next one or finishes. */
+/* Frees the session's connection, whoever holds the descriptor. */
 static void
-end_session(struct probe *pr)
+close_connection(struct probe *pr)
 {
-	char head[128];
-
 	if (pr->bev != NULL) {
 		bufferevent_free(pr->bev);
 		pr->bev = NULL;
 	}
+	if (pr->fd != -1) {
+		close(pr->fd);
+		pr->fd = -1;
+	}
+}
+
+/* Collects the session's results; starts the next one or finishes. */
+static void
+end_session(struct probe *pr)
+{
+	char	tail[96];
+	int	n;
+
+	close_connection(pr);
 	event_del(pr->timer);
+	n = snprintf(tail, sizeof(tail), "--- session %d: %s", pr->session + 1,
+	    smtp_end_name(pr->s.end));
+	smtp_transcript_add(&pr->ts, NULL, tail, (size_t)n);
+	if (pr->s.tls_refused)
+		pr->sum.tls_refused++;
+	if (pr->s.end == SMTP_END_TLSFAIL) {
+		/* Judged without TLS: this session again, and the rest. */
+		pr->starttls = SMTP_STARTTLS_NEVER;
+		start_session(pr);
+		return;
+	}
 	count_attempts(pr, &pr->sum);
 	pr->sum.last_end = pr->s.end;
 	pr->sum.last_code = pr->s.last_code;
-	snprintf(head, sizeof(head), "--- session %d: %s\n", pr->session + 1,
-	    smtp_end_name(pr->s.end));
-	append_transcript(pr, head, strlen(head));
-	append_transcript(pr, pr->s.transcript, pr->s.transcript_len);
 	if (pr->s.end != SMTP_END_OK) {
 		pr->sum.complete = 0;
 		finish(pr);
@@ -294,10 +392,23 @@ probe_source_check(const struct addr *src)
 static const struct addr *
 session_source(const struct probe *pr)
 {
-	const struct addr *src = pr->p.addr.family == ADDR_V4 ?
-	    &pr->p.source4 : &pr->p.source6;
+	const struct addr *a = &pr->battery.target;
+	const struct addr *src = a->family == ADDR_V4 ? &pr->conf->source4 :
+	    &pr->conf->source6;
 
-	return src->family == pr->p.addr.family ? src : NULL;
+	return src->family == a->family ? src : NULL;
+}
+
+/* A session's socket: bound to the source, else the kernel's choice. */
+static int
+session_socket(const struct probe *pr)
+{
+	const struct addr *src = session_source(pr);
+
+	if (src != NULL)
+		return source_socket(src);
+	return socket(pr->battery.target.family == ADDR_V4 ? AF_INET :
+	    AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 }
 
 static void
@@ -305,33 +416,37 @@ start_session(struct probe *pr)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
-	struct timeval		 tv = { pr->p.timeout_connect, 0 };
+	struct timeval		 tv = { pr->conf->timeout_connect, 0 };
 	struct smtp_action	 a;
+	struct smtp_source	 words = { build_attempt, pr };
 	const struct addr	*src;
 	char			 abuf[ADDR_STRLEN], sbuf[ADDR_STRLEN];
-	int			 fd = -1;
+	char			 head[32];
+	int			 n;
 
-	pr->natt = battery_session(&pr->p.battery, pr->session, pr->att);
-	smtp_session_init(&pr->s, pr->p.battery.domain, pr->att,
-	    pr->natt > 0 ? pr->natt : 0);
+	smtp_session_init(&pr->s, pr->conf->domain,
+	    battery_session_attempts(pr->session), &words, pr->starttls,
+	    &pr->ts);
+	n = snprintf(head, sizeof(head), "--- session %d", pr->session + 1);
+	smtp_transcript_add(&pr->ts, NULL, head, (size_t)n);
 	/* Names the session its state changes are logged under. */
-	log_debug("%s: session %d is smtp %p", addr_format(&pr->p.addr, abuf),
-	    pr->session + 1, (void *)&pr->s);
+	log_debug("%s: session %d is smtp %p", addr_format(&pr->battery.target,
+	    abuf), pr->session + 1, (void *)&pr->s);
 	pr->sum.sessions++;
-	sslen = sockaddr_of(&pr->p.addr, pr->p.port, &ss);
-	/* Checked at start-up; an address removed since fails the session. */
-	if ((src = session_source(pr)) != NULL &&
-	    (fd = source_socket(src)) == -1) {
-		log_warn("%s: cannot bind the source address %s", abuf,
-		    addr_format(src, sbuf));
+	sslen = sockaddr_of(&pr->battery.target, pr->conf->port, &ss);
+	/* A source is checked at start-up; one removed since fails here. */
+	if ((pr->fd = session_socket(pr)) == -1) {
+		if ((src = session_source(pr)) != NULL)
+			log_warn("%s: cannot bind the source address %s", abuf,
+			    addr_format(src, sbuf));
+		else
+			log_warn("%s: socket", abuf);
 		smtp_session_eof(&pr->s, &a);
 		act(pr, &a);
 		return;
 	}
-	pr->bev = bufferevent_socket_new(pr->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (pr->bev == NULL) {
-		if (fd != -1)
-			close(fd);
+	/* The descriptor stays ours: STARTTLS hands it on to OpenSSL. */
+	if ((pr->bev = bufferevent_socket_new(pr->base, pr->fd, 0)) == NULL) {
 		smtp_session_eof(&pr->s, &a);
 		act(pr, &a);
 		return;
@@ -347,8 +462,8 @@ start_session(struct probe *pr)
 }
 
 struct probe *
-probe_start(struct event_base *base, const struct probe_params *params,
-    probe_done_fn done, void *arg)
+probe_start(struct event_base *base, const struct probe_conf *conf,
+    const struct addr *addr, int64_t now, probe_done_fn done, void *arg)
 {
 	struct probe *pr;
 
@@ -357,9 +472,17 @@ probe_start(struct event_base *base, const struct probe_params *params,
 		return NULL;
 	}
 	pr->base = base;
-	pr->p = *params;
-	pr->p.battery.domain = pr->p.domain;
-	pr->p.battery.info_url = pr->p.info_url;
+	pr->conf = conf;
+	pr->fd = -1;
+	pr->battery.domain = conf->domain;
+	pr->battery.info_url = conf->info_url;
+	pr->battery.key = conf->key;
+	pr->battery.keylen = conf->keylen;
+	pr->battery.target = *addr;
+	pr->battery.now = now;
+	pr->starttls = conf->tls != NULL ? conf->starttls :
+	    SMTP_STARTTLS_NEVER;
+	pr->ts.max = PROBE_TRANSCRIPT_MAX;
 	pr->done = done;
 	pr->arg = arg;
 	pr->sum.accepted_form = -1;
@@ -376,8 +499,39 @@ probe_free(struct probe *pr)
 {
 	if (pr == NULL)
 		return;
-	if (pr->bev != NULL)
-		bufferevent_free(pr->bev);
+	close_connection(pr);
 	event_free(pr->timer);
+	smtp_transcript_free(&pr->ts);
 	free(pr);
+}
+
+struct ssl_ctx_st *
+probe_tls_new(void)
+{
+	SSL_CTX *ctx;
+
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
+		log_warnx("TLS: %s", ERR_error_string(ERR_get_error(), NULL));
+		return NULL;
+	}
+	/*
+	 * Whatever the server speaks, however old: a relay that talks only
+	 * TLS 1.0 with a 1024-bit key relays all the same.
+	 */
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_security_level(ctx, 0);
+	SSL_CTX_set_min_proto_version(ctx, 0);
+	(void)SSL_CTX_set_cipher_list(ctx, "ALL:@SECLEVEL=0");
+	SSL_CTX_set_options(ctx, SSL_OP_LEGACY_SERVER_CONNECT |
+	    SSL_OP_IGNORE_UNEXPECTED_EOF);
+	/* A thousand probes in flight: no idle 34 KB of buffers each. */
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	return ctx;
+}
+
+void
+probe_tls_free(struct ssl_ctx_st *ctx)
+{
+	SSL_CTX_free(ctx);
 }

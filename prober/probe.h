@@ -8,6 +8,11 @@
  * timeout, garbage, hang-up): the server is then not in a state to judge.
  * Each session's socket is bound first to the source address of the
  * probed family, when one is given (port 0: the kernel picks the port).
+ * A session whose STARTTLS handshake fails is run again in plain text,
+ * and so are the probe's later sessions: the server is judged on what
+ * it does without TLS.  A probe in flight holds its session, one
+ * transcript that grows to PROBE_TRANSCRIPT_MAX, and its connection;
+ * the attempts' words are made when sent.
  * When done it calls back once; the caller reads the attempts' results and
  * the transcript, then frees the probe.
  */
@@ -24,18 +29,22 @@
 
 struct event_base;
 struct probe;
+struct ssl_ctx_st;
 
-struct probe_params {
-	struct addr	addr;
-	uint16_t	port;
-	struct addr	source4;	/* IPv4 probes bind here first; */
-	struct addr	source6;	/* IPv6 ones here (family 0: none) */
-	int64_t		timeout_connect;	/* seconds */
-	int64_t		timeout_greeting;
-	int64_t		timeout_command;
-	struct battery_ctx battery;		/* copied */
-	char		domain[256];		/* battery.domain points here */
-	char		info_url[256];
+/* What every probe shares: proberd's, outliving every probe. */
+struct probe_conf {
+	uint16_t		 port;
+	struct addr		 source4;	/* IPv4 probes bind here first; */
+	struct addr		 source6;	/* IPv6 ones here (family 0: none) */
+	int64_t			 timeout_connect;	/* seconds */
+	int64_t			 timeout_greeting;
+	int64_t			 timeout_command;	/* and the handshake */
+	const char		*domain;	/* the sink's, and our EHLO name */
+	const char		*info_url;
+	const uint8_t		*key;		/* cookie secret */
+	size_t			 keylen;
+	int			 starttls;	/* enum smtp_starttls */
+	struct ssl_ctx_st	*tls;		/* probe_tls_new(); NULL: never */
 };
 
 struct probe_summary {
@@ -49,13 +58,29 @@ struct probe_summary {
 	int	last_end;	/* enum smtp_end of the last session */
 	int	last_code;	/* its last reply code (421: "closing") */
 	int	accepted_form;	/* form index of the first accepted, or -1 */
+	int	tls;		/* sessions upgraded by STARTTLS */
+	int	tls_failed;	/* handshakes that failed (then plain) */
+	int	tls_refused;	/* STARTTLS answered other than 220 */
+	char	tls_what[96];	/* of the last upgrade: "TLSv1.3 CIPHER" */
 };
 
 typedef void	(*probe_done_fn)(struct probe *, void *arg);
 
-/* Starts a probe.  Returns NULL when it cannot start (logged). */
-struct probe	*probe_start(struct event_base *, const struct probe_params *,
-		    probe_done_fn, void *arg);
+/*
+ * The TLS context of every probe's STARTTLS: any protocol version and
+ * cipher the library has, no certificate check (we probe, we do not
+ * send mail), buffers released while idle.  NULL on failure (logged).
+ */
+struct ssl_ctx_st *probe_tls_new(void);
+void		 probe_tls_free(struct ssl_ctx_st *);
+
+/*
+ * Starts a probe of addr, its cookies dated now.  Returns NULL when it
+ * cannot start (logged).
+ */
+struct probe	*probe_start(struct event_base *, const struct probe_conf *,
+		    const struct addr *addr, int64_t now, probe_done_fn,
+		    void *arg);
 
 /* Stops a running probe without calling back, and frees it. */
 void		 probe_free(struct probe *);

@@ -178,6 +178,44 @@ load_source(struct proberd *d, const char *key, int family, struct addr *a)
 	return 0;
 }
 
+/* [prober] starttls = auto | always | never. */
+static int
+load_starttls(struct proberd *d)
+{
+	const char *v = config_str(d->cfg, "prober", "starttls", "auto");
+
+	for (d->starttls = SMTP_STARTTLS_AUTO;
+	    d->starttls <= SMTP_STARTTLS_NEVER; d->starttls++)
+		if (strcmp(v, smtp_starttls_name(d->starttls)) == 0)
+			return 0;
+	log_warnx("%s: [prober] starttls: \"%s\": not auto, always or never",
+	    config_name(d->cfg), v);
+	return -1;
+}
+
+/* What every probe shares, from the configuration; 0 or -1 (logged). */
+static int
+setup_probes(struct proberd *d)
+{
+	struct probe_conf *pc = &d->probeconf;
+
+	pc->port = (uint16_t)d->port;
+	pc->source4 = d->source4;
+	pc->source6 = d->source6;
+	pc->timeout_connect = d->t_connect;
+	pc->timeout_greeting = d->t_greeting;
+	pc->timeout_command = d->t_command;
+	pc->domain = d->domain;
+	pc->info_url = d->info_url;
+	pc->key = d->key;
+	pc->keylen = sizeof(d->key);
+	pc->starttls = d->starttls;
+	if (d->starttls != SMTP_STARTTLS_NEVER &&
+	    (pc->tls = probe_tls_new()) == NULL)
+		return -1;
+	return 0;
+}
+
 static int
 load_config(struct proberd *d)
 {
@@ -189,7 +227,8 @@ load_config(struct proberd *d)
 	    "egress_scope6", "sink_max_connections", "sink_max_per_address",
 	    "sink_accept_rate", "sink_timeout_greeting",
 	    "sink_timeout_command", "sink_timeout_data", "source_address",
-	    "source_address6", "tempfail_retry", "retry_421", NULL };
+	    "source_address6", "tempfail_retry", "retry_421", "starttls",
+	    NULL };
 	struct config	*c = d->cfg;
 	const char	*err, *bad, *secret;
 
@@ -236,12 +275,21 @@ load_config(struct proberd *d)
 	    load_source(d, "source_address", ADDR_V4, &d->source4) == -1 ||
 	    load_source(d, "source_address6", ADDR_V6, &d->source6) == -1)
 		return -1;
+	if (load_starttls(d) == -1)
+		return -1;
 	d->sinkconf.domain = d->domain;
 	d->sinkconf.key = d->key;
 	d->sinkconf.keylen = sizeof(d->key);
-	/* A cookie is good while a probe or its confirmation may last. */
-	d->sinkconf.max_age = d->confirm_window + 3 * (d->t_connect +
-	    d->t_greeting + 30 * d->t_command) + 3600;
+	/*
+	 * A cookie is good while a probe or its confirmation may last (four
+	 * sessions of up to 45 commands: one may fail at STARTTLS and be
+	 * done again in plain text), the second pass of a deferred probe
+	 * included (it reuses the first
+	 * pass's cookies: scheduler.c, cookie_time).
+	 */
+	d->sinkconf.max_age = d->confirm_window + 4 * (d->t_connect +
+	    d->t_greeting + 45 * d->t_command) + 3600 + d->tempfail_retry +
+	    1800;
 	if ((secret = config_str(c, "prober", "secret_file", NULL)) != NULL)
 		snprintf(d->secret, sizeof(d->secret), "%s", secret);
 	else
@@ -350,11 +398,12 @@ main(int argc, char **argv)
 		exit(2);
 	if ((d.st = store_open(d.storedir, 0, d.map_size)) == NULL ||
 	    (d.rd = store_reader_new(d.st)) == NULL ||
-	    load_secret(&d, d.secret) == -1)
+	    load_secret(&d, d.secret) == -1 || setup_probes(&d) == -1)
 		exit(2);
 	setup_events(&d, &sigterm, &sigint);
-	log_info("ready: store %s, sink %s for %s, probing port %lld",
-	    d.storedir, d.sink_listen, d.domain, (long long)d.port);
+	log_info("ready: store %s, sink %s for %s, probing port %lld, "
+	    "starttls %s", d.storedir, d.sink_listen, d.domain,
+	    (long long)d.port, smtp_starttls_name(d.starttls));
 	scheduler_clear_stale(&d);
 	scheduler_expire(-1, 0, &d);
 	event_base_dispatch(d.base);
@@ -371,6 +420,8 @@ main(int argc, char **argv)
 	event_free(sigint);
 	close(d.sinkfd);
 	event_base_free(d.base);
+	if (d.probeconf.tls != NULL)
+		probe_tls_free(d.probeconf.tls);
 	store_reader_free(d.rd);
 	store_close(d.st);
 	config_free(d.cfg);

@@ -91,6 +91,8 @@ struct proberd {
 	char			 sink_listen[128];
 	struct addr		 source4, source6;	/* [prober]
 					   source_address(6); family 0: none */
+	int			 starttls;	/* enum smtp_starttls */
+	struct probe_conf	 probeconf;	/* what every probe shares */
 	int64_t			 port, concurrency, per_net;
 	int64_t			 t_connect, t_greeting, t_command;
 	int64_t			 confirm_window, retest_interval, listing_ttl;

@@ -65,6 +65,9 @@ scheduler_finish(struct active *ac, int outcome, const struct proof *pf)
 {
 	if (ac->pr != NULL)
 		probe_summary(ac->pr, &ac->sum);
+	/* The second pass says the same words: see cookie_time(). */
+	if (outcome == O_DEFERRED)
+		ac->q.deferred_born = ac->born;
 	outcome_record(ac->d, &ac->q, &ac->q.addr, outcome, &ac->sum,
 	    ac->pr, pf);
 	delivery_remember(ac, outcome, pf);
@@ -152,12 +155,30 @@ net_busy_plus(struct proberd *d, const struct addr *a, int extra)
 	return n >= d->per_net;
 }
 
+/*
+ * The time in a probe's cookies: now, or for the second pass of a
+ * deferred probe the first pass's, so that both say the same sender and
+ * recipient to a greylister that keys on them (postgrey) and the second
+ * is let by.  Only while the cookies are young enough for the sink
+ * (proberd.c counts tempfail_retry into their max_age).
+ */
+static int64_t
+cookie_time(const struct proberd *d, const struct store_probe *q)
+{
+	int64_t now = time(NULL);
+
+	if (q->deferred && q->deferred_born > 0 &&
+	    q->deferred_born <= now &&
+	    now - q->deferred_born < d->tempfail_retry + 1800)
+		return q->deferred_born;
+	return now;
+}
+
 /* Starts a probe of q.  Returns 0, or -1 if it could not start. */
 static int
 start_probe(struct proberd *d, const struct store_probe *q)
 {
 	struct active		*ac;
-	struct probe_params	 p;
 	char			 abuf[ADDR_STRLEN];
 
 	if ((ac = calloc(1, sizeof(*ac))) == NULL)
@@ -169,24 +190,11 @@ start_probe(struct proberd *d, const struct store_probe *q)
 		free(ac);
 		return -1;
 	}
-	memset(&p, 0, sizeof(p));
-	p.addr = q->addr;
-	p.port = (uint16_t)d->port;
-	p.source4 = d->source4;
-	p.source6 = d->source6;
-	p.timeout_connect = d->t_connect;
-	p.timeout_greeting = d->t_greeting;
-	p.timeout_command = d->t_command;
-	snprintf(p.domain, sizeof(p.domain), "%s", d->domain);
-	snprintf(p.info_url, sizeof(p.info_url), "%s", d->info_url);
-	p.battery.target = q->addr;
-	p.battery.now = time(NULL);
-	ac->born = (uint32_t)p.battery.now;
-	p.battery.key = d->key;
-	p.battery.keylen = sizeof(d->key);
+	ac->born = (uint32_t)cookie_time(d, q);
 	TAILQ_INSERT_TAIL(&d->actives, ac, entry);
 	d->nactive++;
-	if ((ac->pr = probe_start(d->base, &p, on_probe_done, ac)) == NULL) {
+	if ((ac->pr = probe_start(d->base, &d->probeconf, &q->addr, ac->born,
+	    on_probe_done, ac)) == NULL) {
 		active_free(ac);
 		return -1;
 	}

@@ -16,20 +16,30 @@
  * ours: no reply can name one, so a state we do not know, or a reply fed
  * to a state that waits for none, is our bug and ends the process
  * (fatalx), never a server's doing to be filed as garbage.
+ *
+ * STARTTLS: an EHLO reply line "250-STARTTLS" marks it offered.  A reply
+ * to STARTTLS other than 220 leaves the session plain (RFC 3207 4.1
+ * allows going on); after 220 the machine waits in SMTP_TLS, reading
+ * nothing (whatever the server sent after its 220 is the caller's to
+ * throw away: RFC 3207 5, plaintext injection), until smtp_session_tls.
+ * Over TLS the server's name and offers are learnt afresh from EHLO.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "log.h"
 #include "smtp_client.h"
 
 static const char *strstate[] = {
-	"GREETING", "EHLO", "HELO", "MAIL", "RCPT", "DATA", "BODY", "RSET",
-	"QUIT", "DONE"
+	"GREETING", "EHLO", "HELO", "STARTTLS", "TLS", "MAIL", "RCPT", "DATA",
+	"BODY", "RSET", "QUIT", "DONE"
 };
 static const char *end_names[] = {
-	"none", "ok", "closed", "timeout", "garbage", "dropped"
+	"none", "ok", "closed", "timeout", "garbage", "dropped", "tls-failed"
 };
+static const char *starttls_names[] = { "auto", "always", "never" };
 static const char *result_names[] = {
 	"pending", "accepted", "refused", "tempfail"
 };
@@ -47,7 +57,7 @@ smtp_state_name(int s)
 const char *
 smtp_end_name(int e)
 {
-	return e >= 0 && e <= SMTP_END_DROPPED ? end_names[e] : "?";
+	return e >= 0 && e <= SMTP_END_TLSFAIL ? end_names[e] : "?";
 }
 
 const char *
@@ -56,35 +66,97 @@ smtp_result_name(int r)
 	return r >= 0 && r <= SMTP_R_TEMPFAIL ? result_names[r] : "?";
 }
 
-/* Appends "who: text" to the transcript while there is room. */
+const char *
+smtp_starttls_name(int m)
+{
+	return m >= 0 && m <= SMTP_STARTTLS_NEVER ? starttls_names[m] : "?";
+}
+
+#define TRUNCATED	"(transcript truncated)\n"
+
+/*
+ * Makes room for n more bytes (and a NUL) in ts, growing it by doubling
+ * within max.  Returns 0, or -1 (over max or out of memory).
+ */
+static int
+transcript_room(struct smtp_transcript *ts, size_t n)
+{
+	size_t	 want = ts->len + n + 1, size;
+	char	*p;
+
+	if (want <= ts->size)
+		return 0;
+	if (want > ts->max)
+		return -1;
+	for (size = ts->size ? ts->size : 512; size < want; size *= 2)
+		;
+	if (size > ts->max)
+		size = ts->max;
+	if ((p = realloc(ts->buf, size)) == NULL)
+		return -1;
+	ts->buf = p;
+	ts->size = size;
+	return 0;
+}
+
+void
+smtp_transcript_add(struct smtp_transcript *ts, const char *who,
+    const char *text, size_t len)
+{
+	size_t wl;
+
+	if (ts == NULL || ts->truncated)
+		return;
+	wl = who ? strlen(who) + 2 : 0;
+	if (transcript_room(ts, wl + len + 1 + sizeof(TRUNCATED)) == -1) {
+		/* The mark fits: room for it is kept back from every line. */
+		if (transcript_room(ts, sizeof(TRUNCATED)) == 0) {
+			memcpy(ts->buf + ts->len, TRUNCATED,
+			    sizeof(TRUNCATED));
+			ts->len += sizeof(TRUNCATED) - 1;
+		}
+		ts->truncated = 1;
+		return;
+	}
+	if (who) {
+		memcpy(ts->buf + ts->len, who, wl - 2);
+		memcpy(ts->buf + ts->len + wl - 2, ": ", 2);
+	}
+	memcpy(ts->buf + ts->len + wl, text, len);
+	ts->len += wl + len;
+	ts->buf[ts->len++] = '\n';
+	ts->buf[ts->len] = '\0';
+}
+
+void
+smtp_transcript_free(struct smtp_transcript *ts)
+{
+	free(ts->buf);
+	ts->buf = NULL;
+	ts->len = ts->size = 0;
+	ts->truncated = 0;
+}
+
 static void
 transcript_add(struct smtp_session *s, const char *who, const char *text,
     size_t len)
 {
-	size_t room = sizeof(s->transcript) - s->transcript_len;
-
-	if (room <= 5)
-		return;
-	int n = snprintf(s->transcript + s->transcript_len, room, "%s: %.*s\n",
-	    who, (int)(len > room ? room : len), text);
-	if (n > 0)
-		s->transcript_len += (size_t)n < room ? (size_t)n : room - 1;
+	smtp_transcript_add(s->ts, who, text, len);
 }
 
 void
-smtp_session_init(struct smtp_session *s, const char *helo,
-    const struct smtp_attempt *attempts, int n)
+smtp_session_init(struct smtp_session *s, const char *helo, int n,
+    const struct smtp_source *src, int starttls, struct smtp_transcript *ts)
 {
 	memset(s, 0, sizeof(*s));
-	snprintf(s->helo, sizeof(s->helo), "%s", helo);
+	s->helo = helo;
+	s->src = *src;
+	s->starttls = starttls;
+	s->ts = ts;
 	if (n > SMTP_ATTEMPTS_MAX)
 		n = SMTP_ATTEMPTS_MAX;
-	for (int i = 0; i < n; i++) {
-		s->attempts[i] = attempts[i];
-		s->attempts[i].result = SMTP_R_PENDING;
-		s->attempts[i].code = 0;
-		s->attempts[i].state = SMTP_GREETING;
-	}
+	if (n < 0)
+		n = 0;
 	s->nattempts = n;
 	/* Where a session starts: not a change, so not through the function. */
 	s->state = SMTP_GREETING;
@@ -132,11 +204,10 @@ static void
 send_cmd(struct smtp_session *s, struct smtp_action *act, const char *prefix,
     const char *arg)
 {
-	char	buf[SMTP_ADDR_MAX];
 	int	n;
 
-	expand(s, arg ? arg : "", buf, sizeof(buf));
-	n = snprintf(s->out, sizeof(s->out), "%s%s\r\n", prefix, buf);
+	n = snprintf(s->out, sizeof(s->out), "%s%.*s\r\n", prefix,
+	    SMTP_ADDR_MAX, arg ? arg : "");
 	if (n < 0 || (size_t)n >= sizeof(s->out))
 		n = (int)sizeof(s->out) - 1;
 	transcript_add(s, "C", s->out, (size_t)n - 2);
@@ -145,15 +216,34 @@ send_cmd(struct smtp_session *s, struct smtp_action *act, const char *prefix,
 	act->len = (size_t)n;
 }
 
+/*
+ * Builds part of the current attempt, {h} expanded, into buf.  Returns 0,
+ * or -1 when the source cannot (the session ends: our failure).
+ */
+static int
+build(struct smtp_session *s, int part, char *buf, size_t size)
+{
+	char raw[SMTP_BODY_MAX];
+
+	raw[0] = '\0';
+	if (s->src.build(s->src.arg, s->current, part, raw, sizeof(raw)) ==
+	    -1)
+		return -1;
+	raw[sizeof(raw) - 1] = '\0';
+	expand(s, raw, buf, size);
+	return 0;
+}
+
 /* The message: {h} expanded, CRLF line ends, dot-stuffed, ".". */
-static void
+static int
 send_body(struct smtp_session *s, struct smtp_action *act)
 {
 	char	 body[SMTP_BODY_MAX];
 	size_t	 n = 0, room = sizeof(s->out) - 8;
 	int	 bol = 1;
 
-	expand(s, attempt(s)->body, body, sizeof(body));
+	if (build(s, SMTP_PART_BODY, body, sizeof(body)) == -1)
+		return -1;
 	for (const char *p = body; *p && n < room; p++) {
 		if (bol && *p == '.')
 			s->out[n++] = '.';
@@ -175,7 +265,23 @@ send_body(struct smtp_session *s, struct smtp_action *act)
 	act->what = SMTP_DO_SEND;
 	act->data = s->out;
 	act->len = n;
+	return 0;
 }
+
+/* MAIL FROM or RCPT TO with the part the source builds. */
+static int
+send_path(struct smtp_session *s, struct smtp_action *act, const char *verb,
+    int part)
+{
+	char path[SMTP_ADDR_MAX];
+
+	if (build(s, part, path, sizeof(path)) == -1)
+		return -1;
+	send_cmd(s, act, verb, path);
+	return 0;
+}
+
+static void	close_with(struct smtp_session *, int, struct smtp_action *);
 
 /*
  * Changes state: logs it, then does what entering the new state means.
@@ -184,7 +290,7 @@ send_body(struct smtp_session *s, struct smtp_action *act)
 static void
 smtp_client_state(struct smtp_session *s, int new, struct smtp_action *act)
 {
-	int	old = s->state;
+	int	old = s->state, built = 0;
 
 	s->state = new;
 	if (old != new)
@@ -192,22 +298,34 @@ smtp_client_state(struct smtp_session *s, int new, struct smtp_action *act)
 		    smtp_state_name(new));
 	switch (new) {
 	case SMTP_EHLO:
+		s->tls_offered = 0;
 		send_cmd(s, act, "EHLO ", s->helo);
 		break;
 	case SMTP_HELO:
+		s->tls_offered = 0;
 		send_cmd(s, act, "HELO ", s->helo);
 		break;
+	case SMTP_STARTTLS:
+		s->tls_tried = 1;
+		send_cmd(s, act, "STARTTLS", NULL);
+		break;
+	case SMTP_TLS:
+		act->what = SMTP_DO_STARTTLS;
+		act->data = NULL;
+		act->len = 0;
+		break;
 	case SMTP_MAIL:
-		send_cmd(s, act, "MAIL FROM:", attempt(s)->sender);
+		attempt(s);
+		built = send_path(s, act, "MAIL FROM:", SMTP_PART_SENDER);
 		break;
 	case SMTP_RCPT:
-		send_cmd(s, act, "RCPT TO:", attempt(s)->recipient);
+		built = send_path(s, act, "RCPT TO:", SMTP_PART_RECIPIENT);
 		break;
 	case SMTP_DATA:
 		send_cmd(s, act, "DATA", NULL);
 		break;
 	case SMTP_BODY:
-		send_body(s, act);
+		built = send_body(s, act);
 		break;
 	case SMTP_RSET:
 		send_cmd(s, act, "RSET", NULL);
@@ -223,6 +341,11 @@ smtp_client_state(struct smtp_session *s, int new, struct smtp_action *act)
 	default:	/* SMTP_GREETING is where sessions start, not entered */
 		fatalx("smtp %p: %s -> %s (%d): no such change", (void *)s,
 		    smtp_state_name(old), smtp_state_name(new), new);
+	}
+	if (built == -1) {
+		/* Ours, not the server's: no verdict comes of it. */
+		transcript_add(s, "*", "cannot build the attempt", 24);
+		close_with(s, SMTP_END_DROPPED, act);
 	}
 }
 
@@ -262,6 +385,17 @@ result_of(int code)
 	return code >= 500 ? SMTP_R_REFUSED : SMTP_R_TEMPFAIL;
 }
 
+/* After EHLO or HELO: STARTTLS first, when it is to be said. */
+static void
+greeted(struct smtp_session *s, struct smtp_action *act)
+{
+	if (!s->tls && !s->tls_tried && (s->starttls == SMTP_STARTTLS_ALWAYS ||
+	    (s->starttls == SMTP_STARTTLS_AUTO && s->tls_offered)))
+		smtp_client_state(s, SMTP_STARTTLS, act);
+	else
+		next_attempt(s, act);
+}
+
 static void
 step(struct smtp_session *s, int code, struct smtp_action *act)
 {
@@ -283,22 +417,42 @@ step(struct smtp_session *s, int code, struct smtp_action *act)
 		break;
 	case SMTP_EHLO:
 		if (ok)
-			next_attempt(s, act);
+			greeted(s, act);
 		else	/* RFC 5321 3.2: fall back to HELO */
 			smtp_client_state(s, SMTP_HELO, act);
 		break;
 	case SMTP_HELO:
 		if (ok)
-			next_attempt(s, act);
+			greeted(s, act);
 		else {
 			s->end = SMTP_END_CLOSED;
 			smtp_client_state(s, SMTP_QUIT, act);
 		}
 		break;
+	case SMTP_STARTTLS:
+		if (code == 220)
+			smtp_client_state(s, SMTP_TLS, act);
+		else {
+			/* Refused: the session goes on, plain. */
+			s->tls_refused = 1;
+			if (s->tls_for_mail) {
+				/* The 530 to MAIL stands: refused. */
+				struct smtp_attempt *at = attempt(s);
+				conclude(s, SMTP_R_REFUSED, 530, act);
+				at->state = SMTP_MAIL;
+			} else
+				next_attempt(s, act);
+		}
+		break;
 	case SMTP_MAIL:
 		if (ok)
 			smtp_client_state(s, SMTP_RCPT, act);
-		else
+		else if (code == 530 && !s->tls && !s->tls_tried &&
+		    s->starttls != SMTP_STARTTLS_NEVER) {
+			/* "Must issue a STARTTLS command first". */
+			s->tls_for_mail = 1;
+			smtp_client_state(s, SMTP_STARTTLS, act);
+		} else
 			conclude(s, result_of(code), code, act);
 		break;
 	case SMTP_RCPT:
@@ -323,10 +477,24 @@ step(struct smtp_session *s, int code, struct smtp_action *act)
 	case SMTP_QUIT:
 		close_with(s, SMTP_END_OK, act);
 		break;
-	default:	/* SMTP_DONE: smtp_session_line ends it before step */
+	default:	/* SMTP_DONE, SMTP_TLS: ended before step */
 		fatalx("smtp %p: a reply in state %s (%d)", (void *)s,
 		    smtp_state_name(s->state), s->state);
 	}
+}
+
+/* Whether an EHLO reply line (code and separator included) offers TLS. */
+static int
+offers_starttls(const char *line, size_t len)
+{
+	size_t n;
+
+	if (len < 4 + 8 || strncasecmp(line + 4, "STARTTLS", 8) != 0)
+		return 0;
+	for (n = 12; n < len; n++)
+		if (line[n] != ' ' && line[n] != '\t')
+			return 0;
+	return 1;
 }
 
 void
@@ -343,6 +511,8 @@ smtp_session_line(struct smtp_session *s, const char *line, size_t len,
 		close_with(s, SMTP_END_GARBAGE, act);
 		return;
 	}
+	if (s->state == SMTP_TLS)
+		return;		/* sent before TLS: the caller discards it */
 	transcript_add(s, "S", line, len > 200 ? 200 : len);
 	if (len > SMTP_LINE_MAX || len < 3 ||
 	    ++s->reply_lines > SMTP_REPLY_LINES_MAX) {
@@ -378,6 +548,8 @@ smtp_session_line(struct smtp_session *s, const char *line, size_t len,
 				s->server_name[0] = '\0';
 		}
 	}
+	if (s->state == SMTP_EHLO && code == 250 && offers_starttls(line, len))
+		s->tls_offered = 1;
 	if (len > 3 && line[3] == '-')
 		return;			/* more lines of this reply */
 	s->reply_code = 0;
@@ -391,6 +563,33 @@ smtp_session_timeout(struct smtp_session *s, struct smtp_action *act)
 	check_state(s);
 	transcript_add(s, "*", "timeout", 7);
 	close_with(s, SMTP_END_TIMEOUT, act);
+}
+
+void
+smtp_session_tls(struct smtp_session *s, int ok, const char *what,
+    struct smtp_action *act)
+{
+	char	line[160];
+	int	n;
+
+	check_state(s);
+	if (s->state != SMTP_TLS)
+		fatalx("smtp %p: TLS handshake in state %s", (void *)s,
+		    smtp_state_name(s->state));
+	n = snprintf(line, sizeof(line), "STARTTLS: %s%s", ok ? "" :
+	    "handshake failed: ", what ? what : "");
+	transcript_add(s, "*", line, n > 0 && (size_t)n < sizeof(line) ?
+	    (size_t)n : sizeof(line) - 1);
+	if (!ok) {
+		close_with(s, SMTP_END_TLSFAIL, act);
+		return;
+	}
+	/* RFC 3207 4.2: forget what the server said before TLS. */
+	s->tls = 1;
+	s->server_name[0] = '\0';
+	s->reply_code = 0;
+	s->reply_lines = 0;
+	smtp_client_state(s, SMTP_EHLO, act);
 }
 
 void

@@ -364,6 +364,7 @@ store_decode_queue(const uint8_t *addrkey, const MDB_val *v,
     struct store_probe *p)
 {
 	struct queue_disk	qd;
+	uint32_t		off;
 
 	memset(p, 0, sizeof(*p));
 	memcpy(&qd, v->mv_data, sizeof(qd));
@@ -375,6 +376,9 @@ store_decode_queue(const uint8_t *addrkey, const MDB_val *v,
 	p->attempts = qd.attempts;
 	p->running = qd.running != 0;
 	p->deferred = qd.deferred != 0;
+	off = (uint32_t)qd.born_after[0] << 16 |
+	    (uint32_t)qd.born_after[1] << 8 | qd.born_after[2];
+	p->deferred_born = off ? qd.queued + off : 0;
 	memcpy(p->actor, qd.actor, sizeof(p->actor));
 	p->actor[sizeof(p->actor) - 1] = '\0';
 }

@@ -128,6 +128,12 @@ struct store_probe {
 	uint8_t		deferred;	/* 1: a probe of it was deferred (4xx
 					   at RCPT): a second such pass is
 					   clean (prober/verdict.h) */
+	int64_t		deferred_born;	/* the deferred probe's cookie time,
+					   reused by the second pass (a
+					   greylister keyed on sender and
+					   recipient knows them); 0: none.
+					   Kept only within 194 days of
+					   queued */
 	char		actor[STORE_SOURCE_MAX];
 };
 

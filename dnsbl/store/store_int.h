@@ -87,6 +87,9 @@ struct queue_disk {
 	char		actor[STORE_SOURCE_MAX];
 	uint8_t		deferred;	/* was padding (always written 0):
 					   the layout is unchanged */
+	uint8_t		born_after[3];	/* was padding: deferred_born -
+					   queued, 24 bits big-endian;
+					   0: none */
 };
 _Static_assert(sizeof(struct queue_disk) == 80,
     "the queue's on-disk layout is 80 bytes");

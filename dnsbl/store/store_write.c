@@ -653,6 +653,13 @@ store_queue_put(struct store_txn *t, const struct store_probe *p)
 	qd.attempts = p->attempts;
 	qd.running = p->running != 0;
 	qd.deferred = p->deferred != 0;
+	if (p->deferred_born > qd.queued &&
+	    p->deferred_born - qd.queued < (1 << 24)) {
+		uint32_t off = (uint32_t)(p->deferred_born - qd.queued);
+		qd.born_after[0] = (uint8_t)(off >> 16);
+		qd.born_after[1] = (uint8_t)(off >> 8);
+		qd.born_after[2] = (uint8_t)off;
+	}
 	snprintf(qd.actor, sizeof(qd.actor), "%s", p->actor[0] ? p->actor :
 	    t->actor);
 	k.mv_size = sizeof(key);

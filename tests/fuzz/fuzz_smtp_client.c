@@ -9,32 +9,48 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "smtp_client.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
+static int
+build(void *arg, int i, int part, char *buf, size_t size)
+{
+	(void)arg;
+	(void)i;
+	snprintf(buf, size, "%s", part == SMTP_PART_SENDER ? "<x@{h}>" :
+	    part == SMTP_PART_RECIPIENT ? "<cookie@probe.test>" :
+	    ".a\n..b\nc {h}\n.");
+	return 0;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct smtp_session	s;
-	struct smtp_attempt		a[3];
+	struct smtp_transcript		ts = { NULL, 0, 0, 4096, 0 };
+	struct smtp_source		src = { build, NULL };
 	struct smtp_action		act;
 	size_t				off = 0;
 	int				closed = 0;
 
-	memset(a, 0, sizeof(a));
-	for (int i = 0; i < 3; i++) {
-		strcpy(a[i].sender, "<x@{h}>");
-		strcpy(a[i].recipient, "<cookie@probe.test>");
-		strcpy(a[i].body, ".a\n..b\nc {h}\n.");
-	}
-	smtp_session_init(&s, "probe.test", a, 3);
+	/* The first byte picks the STARTTLS mode. */
+	smtp_session_init(&s, "probe.test", 3, &src, size ? data[0] % 3 : 0,
+	    &ts);
 	while (off < size) {
 		const uint8_t *nl = memchr(data + off, '\n', size - off);
 		size_t len = nl ? (size_t)(nl - data - off) : size - off;
 		smtp_session_line(&s, (const char *)data + off, len, &act);
+		if (act.what == SMTP_DO_STARTTLS) {
+			if (closed)
+				abort();
+			/* A 220 of odd length stands for a failed handshake. */
+			smtp_session_tls(&s, !(len & 1),
+			    "TLSv1.3 X", &act);
+		}
 		if (act.what == SMTP_DO_SEND && (act.len < 2 ||
 		    act.len > sizeof(s.out) || act.data[act.len - 1] != '\n' ||
 		    act.data[act.len - 2] != '\r' || closed))
@@ -45,9 +61,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		off += len + (nl != NULL);
 	}
-	if (s.transcript_len >= sizeof(s.transcript) || s.end < 0 ||
-	    s.end > SMTP_END_DROPPED)
+	if (ts.len > ts.max || (ts.buf && ts.buf[ts.len] != '\0') ||
+	    s.end < 0 || s.end > SMTP_END_TLSFAIL)
 		abort();
+	smtp_transcript_free(&ts);
 	for (int i = 0; i < s.nattempts; i++)
 		if (s.attempts[i].result < 0 ||
 		    s.attempts[i].result > SMTP_R_TEMPFAIL)

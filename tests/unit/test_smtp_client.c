@@ -9,7 +9,10 @@
 #include "tap.h"
 
 static struct smtp_session	s;
+static struct smtp_transcript	ts;
 static char			sent[8192];
+static int			builds;		/* parts built so far */
+static int			fail_build = -1;	/* this part fails */
 
 /* Feeds the server's lines ("|" separated); collects what we sent. */
 static int
@@ -27,26 +30,51 @@ server(const char *lines)
 			strncat(sent, act.data, act.len);
 		else if (act.what == SMTP_DO_CLOSE)
 			strcat(sent, "<close>");
+		else if (act.what == SMTP_DO_STARTTLS)
+			strcat(sent, "<tls>");
 		p += n + (p[n] == '|');
 	}
 	return act.what;
 }
 
+/* The attempts' words, made when asked for. */
+static int
+build(void *arg, int i, int part, char *buf, size_t size)
+{
+	(void)arg;
+	if (builds++ == fail_build)
+		return -1;
+	switch (part) {
+	case SMTP_PART_SENDER:
+		snprintf(buf, size, "<x%d@{h}>", i);
+		break;
+	case SMTP_PART_RECIPIENT:
+		snprintf(buf, size, "<c%d@probe.test>", i);
+		break;
+	default:
+		snprintf(buf, size, "Subject: test %d\n\n.hidden dot\n"
+		    "cookie c%d\n", i, i);
+	}
+	return 0;
+}
+
+static void
+start_tls(int n, int starttls)
+{
+	struct smtp_source src = { build, NULL };
+
+	smtp_transcript_free(&ts);
+	ts.max = 16384;
+	builds = 0;
+	fail_build = -1;
+	smtp_session_init(&s, "probe.test", n, &src, starttls, &ts);
+	sent[0] = '\0';
+}
+
 static void
 start(int n)
 {
-	struct smtp_attempt a[SMTP_ATTEMPTS_MAX];
-
-	memset(a, 0, sizeof(a));
-	for (int i = 0; i < n; i++) {
-		snprintf(a[i].sender, sizeof(a[i].sender), "<x%d@{h}>", i);
-		snprintf(a[i].recipient, sizeof(a[i].recipient),
-		    "<c%d@probe.test>", i);
-		snprintf(a[i].body, sizeof(a[i].body),
-		    "Subject: test %d\n\n.hidden dot\ncookie c%d\n", i, i);
-	}
-	smtp_session_init(&s, "probe.test", a, n);
-	sent[0] = '\0';
+	start_tls(n, SMTP_STARTTLS_NEVER);
 }
 
 int
@@ -81,8 +109,8 @@ main(void)
 	sent[0] = '\0';
 	is_int(server("221 Bye"), SMTP_DO_CLOSE, "close after QUIT");
 	is_int(s.end, SMTP_END_OK, "session ended ok");
-	ok(strstr(s.transcript, "S: 554 5.7.1 Relay access denied") != NULL &&
-	    strstr(s.transcript, "C: RCPT TO:<c1@probe.test>") != NULL,
+	ok(strstr(ts.buf, "S: 554 5.7.1 Relay access denied") != NULL &&
+	    strstr(ts.buf, "C: RCPT TO:<c1@probe.test>") != NULL,
 	    "transcript records both sides");
 
 	start(1);
@@ -163,5 +191,93 @@ main(void)
 	smtp_session_eof(&s, &act);
 	ok(act.what == SMTP_DO_CLOSE && s.end == SMTP_END_DROPPED,
 	    "server hung up mid-session: dropped");
+
+	/* The words are made when sent; a source that fails ends it. */
+	start(2);
+	server("220 mx|250 mx");
+	is_int(builds, 1, "only the first sender built before it is sent");
+	fail_build = 1;
+	is_int(server("250 ok"), SMTP_DO_CLOSE,
+	    "a recipient that cannot be built: close");
+	is_int(s.end, SMTP_END_DROPPED, "  as dropped, never a verdict");
+	is_int(s.attempts[0].result, SMTP_R_PENDING, "  attempt pending");
+
+	/* The transcript stops at its cap, marked once. */
+	start(1);
+	smtp_transcript_free(&ts);
+	ts.max = 200;
+	server("220 mx|250-mx|250-A|250-B|250-C|250-D|250-E|250-F|250-G|"
+	    "250-H|250 I|250 ok|554 5.7.1 Relay access denied");
+	ok(ts.len < 200 && ts.size <= 200, "transcript within its cap: %zu",
+	    ts.len);
+	ok(ts.len > 0 && strstr(ts.buf, "(transcript truncated)\n") != NULL,
+	    "  and says it was cut");
+
+	/* STARTTLS (RFC 3207). */
+	start_tls(1, SMTP_STARTTLS_AUTO);
+	server("220 mx ESMTP|250-mx|250-STARTTLS|250 8BITMIME");
+	is_str(sent, "EHLO probe.test\r\nSTARTTLS\r\n",
+	    "STARTTLS offered: said after EHLO");
+	sent[0] = '\0';
+	is_int(server("220 2.0.0 Ready to start TLS|250 injected"),
+	    SMTP_DO_WAIT, "220: the handshake, and nothing read meanwhile");
+	is_str(sent, "<tls>", "  the caller is told to start TLS");
+	is_int(s.state, SMTP_TLS, "  waiting for it");
+	sent[0] = '\0';
+	smtp_session_tls(&s, 1, "TLSv1.3 TLS_AES_256_GCM_SHA384", &act);
+	ok(act.what == SMTP_DO_SEND && strncmp(act.data, "EHLO probe.test\r\n",
+	    act.len) == 0, "handshake done: EHLO again");
+	ok(strstr(ts.buf, "*: STARTTLS: TLSv1.3 TLS_AES_256_GCM_SHA384") !=
+	    NULL, "  the transcript names protocol and cipher");
+	server("250-tls.mx|250-STARTTLS|250 8BITMIME");
+	is_str(sent, "MAIL FROM:<x0@tls.mx>\r\n",
+	    "  then the battery, with the name given over TLS; no STARTTLS "
+	    "twice");
+
+	start_tls(1, SMTP_STARTTLS_AUTO);
+	server("220 mx|250-mx|250 STARTTLS|454 4.7.0 TLS not available");
+	is_str(sent, "EHLO probe.test\r\nSTARTTLS\r\nMAIL FROM:<x0@mx>\r\n",
+	    "STARTTLS refused: the session goes on, plain");
+	is_int(s.tls_refused, 1, "  and the refusal is noted");
+
+	start_tls(1, SMTP_STARTTLS_AUTO);
+	server("220 mx|250 mx|530 5.7.0 Must issue a STARTTLS command first");
+	is_str(sent, "EHLO probe.test\r\nMAIL FROM:<x0@mx>\r\nSTARTTLS\r\n",
+	    "530 to MAIL, not offered: STARTTLS all the same");
+	sent[0] = '\0';
+	server("220 go ahead");
+	smtp_session_tls(&s, 1, "TLSv1.2 ECDHE-RSA-AES256-GCM-SHA384", &act);
+	server("250 mx");
+	is_str(sent, "<tls>MAIL FROM:<x0@mx>\r\n",
+	    "  after TLS the same attempt again");
+	is_int(s.attempts[0].result, SMTP_R_PENDING, "  not yet decided");
+
+	start_tls(1, SMTP_STARTTLS_AUTO);
+	server("220 mx|250 mx|530 5.7.0 Must issue a STARTTLS command first|"
+	    "502 5.5.1 no");
+	is_int(s.attempts[0].result, SMTP_R_REFUSED,
+	    "530, then STARTTLS refused: the 530 stands, refused");
+	is_int(s.attempts[0].state, SMTP_MAIL, "  decided at MAIL");
+	is_int(s.attempts[0].code, 530, "  by the 530");
+
+	start_tls(1, SMTP_STARTTLS_NEVER);
+	server("220 mx|250-mx|250 STARTTLS|530 5.7.0 Must issue a STARTTLS "
+	    "command first");
+	ok(strstr(sent, "STARTTLS") == NULL && s.attempts[0].result ==
+	    SMTP_R_REFUSED, "starttls never: not said, 530 refused");
+
+	start_tls(1, SMTP_STARTTLS_ALWAYS);
+	server("220 mx|250 mx");
+	is_str(sent, "EHLO probe.test\r\nSTARTTLS\r\n",
+	    "starttls always: said though not offered");
+
+	start_tls(1, SMTP_STARTTLS_AUTO);
+	server("220 mx|250-mx|250 STARTTLS|220 go");
+	smtp_session_tls(&s, 0, "wrong version number", &act);
+	ok(act.what == SMTP_DO_CLOSE && s.end == SMTP_END_TLSFAIL,
+	    "a failed handshake ends the session as tls-failed");
+	ok(strstr(ts.buf, "handshake failed: wrong version number") != NULL,
+	    "  and the transcript says why");
+	smtp_transcript_free(&ts);
 	return tap_done();
 }

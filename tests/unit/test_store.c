@@ -391,6 +391,21 @@ test_audit_queue_evidence(void)
 	is_str(order, "198.51.100.1 198.51.100.2 ", "due order, no dup");
 	ok(store_queue_get(rd, &p.addr, &p) == 1 && p.due == 100 &&
 	    p.reason == STORE_PROBE_DELIST, "requeue replaced the entry");
+	/* The deferred pass's cookie time rides in the old padding. */
+	t = store_begin(st, "tester");
+	p.queued = 1000;
+	p.deferred = 1;
+	p.deferred_born = 1000 + 900;
+	ok(store_queue_put(t, &p) == 0 && store_commit(t) == 0,
+	    "requeue deferred, with the first pass's cookie time");
+	ok(store_queue_get(rd, &p.addr, &p) == 1 && p.deferred &&
+	    p.deferred_born == 1900 && p.queued == 1000,
+	    "  reads back: %lld", (long long)p.deferred_born);
+	t = store_begin(st, "tester");
+	p.deferred_born = 1000 + (1 << 24);
+	ok(store_queue_put(t, &p) == 0 && store_commit(t) == 0 &&
+	    store_queue_get(rd, &p.addr, &p) == 1 && p.deferred_born == 0,
+	    "  one too far from queued is dropped, not wrapped");
 	t = store_begin(st, "tester");
 	is_int(store_queue_del(t, &p.addr), 1, "dequeue");
 	is_int(store_queue_del(t, &p.addr), 0, "dequeue again: none");
