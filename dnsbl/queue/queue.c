@@ -81,6 +81,16 @@ queue_one(struct store_txn *t, const struct request *rq,
 		res->probe = old;
 		return 0;
 	}
+	/*
+	 * Overtaking a deferred probe (a retest answered 4xx at RCPT), the
+	 * removal retest is that probe's second pass: a second deferral
+	 * is clean, with the same cookies (prober/scheduler.c).
+	 */
+	if (r == 1 && old.deferred) {
+		p.deferred = 1;
+		p.deferred_born = old.deferred_born;
+		p.queued = old.queued;
+	}
 	if (store_queue_put(t, &p) == -1 || store_audit_probe(t,
 	    STORE_AUDIT_QUEUE, a, p.reason, 0,
 	    store_reason_name(p.reason)) == -1)

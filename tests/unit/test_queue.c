@@ -262,6 +262,25 @@ test_hourly(struct store *st)
 	queue_removal(st, "op", T0, &a, &r);
 	is_int(r.outcome, QUEUE_QUEUED, "  a removal request overtakes it");
 	is_int(r.probe.due, T0, "  due now");
+
+	/* Overtaking a deferred retest: its second pass, not a first. */
+	struct store_probe	 p;
+	struct store_txn	*t = store_begin(st, "proberd");
+	memset(&p, 0, sizeof(p));
+	p.addr = a = A("9.9.9.5");
+	p.reason = STORE_PROBE_RETEST;
+	p.due = T0 + 900;
+	p.queued = T0 - 1000;
+	p.deferred = 1;
+	p.deferred_born = T0 - 60;
+	ok(t != NULL && store_queue_put(t, &p) == 0 && store_commit(t) == 0,
+	    "9.9.9.5: a retest deferred a minute ago, its second pass due");
+	queue_removal(st, "op", T0, &a, &r);
+	is_int(r.outcome, QUEUE_QUEUED, "  a removal request overtakes it");
+	is_int(queued(st, "9.9.9.5", &p), STORE_PROBE_DELIST,
+	    "  as a removal retest");
+	ok(p.deferred == 1 && p.deferred_born == T0 - 60 && p.due == T0,
+	    "  due now, as the deferred probe's second pass, same cookies");
 }
 
 #ifdef STORE_FAULTS
