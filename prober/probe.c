@@ -108,8 +108,11 @@ probe_summary(const struct probe *pr, struct probe_summary *out)
 {
 	*out = pr->sum;
 	/* A relay may deliver while the session that relayed goes on. */
-	if (pr->s.end == SMTP_END_NONE)
+	if (pr->s.end == SMTP_END_NONE) {
 		count_attempts(pr, out);
+		if (pr->s.tls_refused)
+			out->tls_refused++;
+	}
 }
 
 static void
