@@ -9,6 +9,11 @@
  * capped at PROBE_TRANSCRIPT_MAX.  With a source address of the probed
  * family, each session's socket is bound there (port 0) before it
  * connects; without one the kernel chooses, as for any client.
+ *
+ * STARTTLS: the socket is ours, not the plain bufferevent's, so that on
+ * the machine's SMTP_DO_STARTTLS the plain one is freed (with whatever
+ * the server sent after its 220) and an OpenSSL bufferevent takes the
+ * same descriptor; its BEV_EVENT_CONNECTED or error ends the handshake.
  */
 #include <sys/socket.h>
 
@@ -49,6 +54,10 @@ struct probe {
 	struct probe_summary	 sum;
 	struct smtp_transcript	 ts;
 };
+
+/* Issue 10: at most 16 KB a probe in flight, its connection included. */
+_Static_assert(sizeof(struct probe) + PROBE_TRANSCRIPT_MAX <= 12 * 1024,
+    "a probe in flight stays within 12 KB before its connection");
 
 static void	start_session(struct probe *);
 static void	end_session(struct probe *);
