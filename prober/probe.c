@@ -47,7 +47,7 @@ struct probe {
 	struct bufferevent	*bev;
 	int			 fd;		/* a plain session's; -1 */
 	SSL			*ssl;		/* handed to bev with the fd */
-	struct event		*timer;		/* connect timeout */
+	struct event		*timer;		/* the stage's deadline */
 	struct smtp_session	 s;
 	int			 session;	/* index of the current one */
 	int			 starttls;	/* enum smtp_starttls, now */
@@ -124,12 +124,19 @@ probe_summary(const struct probe *pr, struct probe_summary *out)
 	}
 }
 
+/*
+ * The deadline of what the probe waits for now: the connection, the
+ * greeting, the reply to the last command (all its lines), the TLS
+ * handshake.  Set when the wait starts and never moved by what arrives,
+ * so a server that trickles a byte a minute holds a probe no longer than
+ * one that says nothing.
+ */
 static void
-set_timeout(struct probe *pr, int64_t seconds)
+set_deadline(struct probe *pr, int64_t seconds)
 {
 	struct timeval tv = { seconds, 0 };
 
-	bufferevent_set_timeouts(pr->bev, &tv, &tv);
+	evtimer_add(pr->timer, &tv);
 }
 
 static void	start_tls(struct probe *);
@@ -140,7 +147,7 @@ act(struct probe *pr, const struct smtp_action *a)
 	switch (a->what) {
 	case SMTP_DO_SEND:
 		bufferevent_write(pr->bev, a->data, a->len);
-		set_timeout(pr, pr->conf->timeout_command);
+		set_deadline(pr, pr->conf->timeout_command);
 		break;
 	case SMTP_DO_CLOSE:
 		end_session(pr);
@@ -214,8 +221,7 @@ on_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & BEV_EVENT_CONNECTED) {
-		event_del(pr->timer);
-		set_timeout(pr, pr->conf->timeout_greeting);
+		set_deadline(pr, pr->conf->timeout_greeting);
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT)
@@ -264,17 +270,21 @@ start_tls(struct probe *pr)
 	pr->bev = bev;
 	bufferevent_setcb(bev, on_read, NULL, on_event, pr);
 	bufferevent_enable(bev, EV_READ);
-	set_timeout(pr, pr->conf->timeout_command);
+	set_deadline(pr, pr->conf->timeout_command);
 }
 
 static void
-on_connect_timeout(evutil_socket_t fd, short what, void *arg)
+on_deadline(evutil_socket_t fd, short what, void *arg)
 {
 	struct probe		*pr = arg;
 	struct smtp_action	 a;
 
 	(void)fd;
 	(void)what;
+	if (pr->s.state == SMTP_TLS) {
+		tls_done(pr, 0);
+		return;
+	}
 	smtp_session_timeout(&pr->s, &a);
 	act(pr, &a);
 }
@@ -428,7 +438,6 @@ start_session(struct probe *pr)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
-	struct timeval		 tv = { pr->conf->timeout_connect, 0 };
 	struct smtp_action	 a;
 	struct smtp_source	 words = { build_attempt, pr };
 	const struct addr	*src;
@@ -465,7 +474,7 @@ start_session(struct probe *pr)
 	}
 	bufferevent_setcb(pr->bev, on_read, NULL, on_event, pr);
 	bufferevent_enable(pr->bev, EV_READ);
-	evtimer_add(pr->timer, &tv);
+	set_deadline(pr, pr->conf->timeout_connect);
 	if (bufferevent_socket_connect(pr->bev, (struct sockaddr *)&ss,
 	    (int)sslen) == -1) {
 		smtp_session_eof(&pr->s, &a);
@@ -498,7 +507,7 @@ probe_start(struct event_base *base, const struct probe_conf *conf,
 	pr->done = done;
 	pr->arg = arg;
 	pr->sum.accepted_form = -1;
-	if ((pr->timer = evtimer_new(base, on_connect_timeout, pr)) == NULL) {
+	if ((pr->timer = evtimer_new(base, on_deadline, pr)) == NULL) {
 		free(pr);
 		return NULL;
 	}
