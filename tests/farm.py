@@ -8,7 +8,8 @@ concurrent connections are fine (the open-file limit is raised to its
 hard limit at start).
 
 Usage:
-  farm.py [-p] [-f FILE]... PORT SINK_HOST:SINK_PORT [ADDR=BEHAVIOUR[,EGRESS]]...
+  farm.py [-p] [-f FILE]... [--tls-cert FILE --tls-key FILE] PORT
+          SINK_HOST:SINK_PORT [ADDR=BEHAVIOUR[,EGRESS]]...
   farm.py -l
 
   PORT      the port every host listens on
@@ -24,6 +25,11 @@ Usage:
             came from, on stderr (see below)
   -l        lists the battery's form names (parsed from prober/battery.c),
             one a line, on stdout (the count on stderr), and exits
+  --tls-cert FILE, --tls-key FILE
+            the certificate (PEM, chain first) and key the starttls-*
+            hosts present; without them the farm makes a self-signed
+            pair with the openssl command into a temporary directory,
+            removed at exit (only when a host, or FARMDIR, may need it)
 
 Environment:
   PROBE_DOMAIN  the sink's mail domain (default probe.test): a relayed
@@ -70,6 +76,27 @@ Behaviours:
               dropped (a postscreen-style pregreet test); otherwise open
   datareject  accepts MAIL and RCPT, 354 to DATA, then 554 at the end of
               the message; delivers nothing
+  flaky421    the first connection to the host (whoever makes it) gets
+              "421 4.3.2 busy, try later" at the greeting; every later
+              one, an open relay
+  starttls-open    advertises STARTTLS; in the clear MAIL gets "530 5.7.0
+              Must issue a STARTTLS command first"; over TLS (after a new
+              EHLO) an open relay (Postfix's smtpd_tls_security_level =
+              encrypt on an open relay)
+  starttls-closed  advertises STARTTLS, TLS works; 554 to every RCPT, in
+              the clear and over TLS
+  starttls-refuse  advertises STARTTLS, answers it "454 4.7.0 TLS not
+              available due to local problem"; an open relay in the clear
+  starttls-broken  advertises STARTTLS, answers it "220 2.0.0 Ready to
+              start TLS", reads the client's hello, sends bytes that are
+              not TLS and closes; an open relay in a session that never
+              says STARTTLS
+  starttls-inject  advertises STARTTLS, answers it "220 2.0.0 Ready to
+              start TLS\r\n250 injected" in one write (a plaintext
+              injection, CVE-2011-0411), then does TLS; an open relay over
+              TLS.  A client that believes the injected line (it sends
+              MAIL before EHLO over TLS, or its first command over TLS
+              without waiting for the reply) is logged (see below)
   form:NAME   open only for the battery form NAME (farm.py -l lists them):
               RCPT gets 250 only when the transaction's sender matches the
               form's sender template and the recipient its recipient
@@ -83,11 +110,24 @@ anything else), answers 503 to RCPT before MAIL and to DATA without a
 recipient, hangs up after 60 s of silence or 20 bad commands, caps a line
 at 2000 bytes (500, line too long) and a message at 1 MB (552).
 
+The starttls-* hosts know STARTTLS too and keep RFC 3207's rules: 501 to
+STARTTLS with an argument; whatever the client sent in the clear after
+STARTTLS is dropped; over TLS the session starts afresh (MAIL before a new
+EHLO or HELO gets "503 5.5.1 send EHLO first"), STARTTLS is no longer
+advertised and a second STARTTLS gets 503.  TLS 1.2 and 1.3 are offered,
+with OpenSSL's default ciphers; nothing asks for a client certificate.
+
 Each delivery attempt logs one line on stderr:
   farm: ADDR delivered COOKIE from SRC
   farm: delivery to COOKIE@DOMAIN failed: ERROR
 With -p, each connection accepted logs one line on stderr too:
   farm: ADDR connection from PEER
+Each STARTTLS that a starttls-* host goes through with logs one of:
+  farm: ADDR: TLS VERSION CIPHER with PEER        (e.g. TLSv1.3)
+  farm: ADDR: TLS handshake failed with PEER: ERROR
+  farm: ADDR: sent garbage for TLS to PEER        (starttls-broken)
+and starttls-inject, when the client believed the injected line:
+  farm: ADDR: injection believed
 """
 import asyncio
 import getopt
@@ -95,9 +135,13 @@ import ipaddress
 import os
 import re
 import resource
+import shutil
 import signal
 import socket
+import ssl
+import subprocess
 import sys
+import tempfile
 
 COOKIE = re.compile(r"(?i)\b(rb[a-z2-7]{36}|rb[a-z2-7]{55})\b")
 LINE_MAX = 2000                 # bytes of one line, with its end
@@ -111,11 +155,20 @@ SLOW_STEP = 0.4
 DELIVER_TIMEOUT = 10            # seconds per step of a delivery
 BACKLOG = 1024
 GREYLIST_DELAY = 1.5            # seconds greylist defers a new client
+INJECT_WAIT = 0.3               # seconds starttls-inject waits, before its
+                                # first reply over TLS, for a client that
+                                # does not wait for it
+TLS_GARBAGE = b"\x00\xffthis is not TLS\r\n" * 4
 
 PLAIN = ("open", "multihop", "closed", "discard", "tempfail", "helo",
          "greet421", "never", "garbage", "dropper", "auth", "slowgreet",
-         "datareject", "endless", "hugeline", "defer", "greylist")
-RELAYS = ("open", "multihop", "slowgreet", "greylist")  # and form:NAME
+         "datareject", "endless", "hugeline", "defer", "greylist",
+         "flaky421")
+STARTTLS = ("starttls-open", "starttls-closed", "starttls-refuse",
+            "starttls-broken", "starttls-inject")
+RELAYS = ("open", "multihop", "slowgreet", "greylist", "flaky421",
+          "starttls-open", "starttls-refuse", "starttls-broken",
+          "starttls-inject")                            # and form:NAME
 
 BATTERY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
                        "prober", "battery.c")
@@ -175,7 +228,7 @@ def host_name(behaviour):
 
 
 def check_behaviour(b):
-    if b in PLAIN:
+    if b in PLAIN or b in STARTTLS:
         return
     if b.startswith("form:"):
         if b[5:] not in forms():
@@ -209,6 +262,7 @@ class Host:
         self.egress = str(egress) if egress is not None else self.addr
         self.form_res = {}
         self.seen = {}          # greylist: client address -> first seen
+        self.busy_once = False  # flaky421: the first connection came
 
     def current(self):
         """The behaviour for a new connection: FARMDIR's override or ours."""
@@ -268,6 +322,20 @@ class Lines:
         self.pos = 0
         self.eof = False
 
+    def drop(self):
+        """Forgets what was read and not yet taken as lines."""
+        del self.buf[:]
+        self.pos = 0
+
+    async def more(self):
+        """Whether there is input not yet taken (waits for some)."""
+        while len(self.buf) == self.pos and not self.eof:
+            data = await self.r.read(65536)
+            if not data:
+                self.eof = True
+            self.buf += data
+        return len(self.buf) > self.pos
+
     async def readline(self):
         """One line without its end, or None if it was too long; EOFError
         at the end of the input (an unterminated last line is dropped)."""
@@ -308,6 +376,9 @@ class Session:
         self.errors = 0
         peer = writer.get_extra_info("peername")
         self.client = peer[0] if peer else "?"
+        self.tls = False        # the session is over TLS now
+        self.greeted = False    # EHLO or HELO since the session (re)started
+        self.first_tls = False  # the next command is the first over TLS
 
     async def say(self, *lines):
         self.writer.write("".join(l + "\r\n" for l in lines).encode())
@@ -332,6 +403,10 @@ class Session:
             return
         if b == "greet421":
             await self.say("421 4.3.2 %s too busy" % self.name)
+            return
+        if b == "flaky421" and not self.host.busy_once:
+            self.host.busy_once = True
+            await self.say("421 4.3.2 busy, try later")
             return
         if b in ("endless", "hugeline"):
             chunk = (b"220-%s endless\r\n" % self.name.encode()) * 64 \
@@ -383,6 +458,8 @@ class Session:
         ls = ["250-" + self.name]
         if self.b == "auth":
             ls.append("250-AUTH PLAIN LOGIN")
+        if self.b in STARTTLS and not self.tls:
+            ls.append("250-STARTTLS")
         ls += ["250-SIZE %d" % MSG_MAX, "250 8BITMIME"]
         return ls
 
@@ -405,16 +482,38 @@ class Session:
                 continue
             cmd = line.decode("latin-1")
             verb = cmd.split(" ", 1)[0].upper()
+            if self.first_tls:
+                self.first_tls = False
+                if b == "starttls-inject" and (verb in ("MAIL", "RCPT",
+                                                        "DATA")
+                                               or await self.hurried()):
+                    log("farm: %s: injection believed" % self.host.addr)
             if verb == "EHLO":
                 if b == "helo":
                     self.errors += 1
                     await self.say("502 5.5.2 EHLO not here")
                 else:
                     sender, rcpts = None, []
+                    self.greeted = True
                     await self.say(*self.ehlo_lines())
             elif verb == "HELO":
                 sender, rcpts = None, []
+                self.greeted = True
                 await self.say("250 " + self.name)
+            elif verb == "STARTTLS" and b in STARTTLS:
+                if self.tls:
+                    self.errors += 1
+                    await self.say("503 5.5.1 TLS already active")
+                elif cmd.strip().upper() != "STARTTLS":
+                    self.errors += 1
+                    await self.say("501 5.5.4 syntax: STARTTLS")
+                elif b == "starttls-refuse":
+                    await self.say("454 4.7.0 TLS not available due to "
+                                   "local problem")
+                elif not await self.starttls():
+                    return
+                else:
+                    sender, rcpts = None, []
             elif verb == "MAIL":
                 arg = argument(cmd, "MAIL FROM:")
                 if arg is None:
@@ -422,6 +521,12 @@ class Session:
                     await self.say("501 5.5.4 syntax: MAIL FROM:<address>")
                 elif b == "auth":
                     await self.say("530 5.7.0 Authentication required")
+                elif self.tls and not self.greeted:
+                    self.errors += 1
+                    await self.say("503 5.5.1 send EHLO first")
+                elif b == "starttls-open" and not self.tls:
+                    await self.say("530 5.7.0 Must issue a STARTTLS command "
+                                   "first")
                 else:
                     sender, rcpts = arg, []
                     await self.say("250 2.1.0 ok")
@@ -435,7 +540,7 @@ class Session:
                 elif sender is None:
                     self.errors += 1
                     await self.say("503 5.5.1 MAIL first")
-                elif b in ("closed", "helo"):
+                elif b in ("closed", "helo", "starttls-closed"):
                     await self.say("554 5.7.1 Relay access denied")
                 elif b == "tempfail":
                     await self.say("450 4.7.1 try again later")
@@ -487,6 +592,51 @@ class Session:
             else:
                 self.errors += 1
                 await self.say("500 5.5.1 command not recognised")
+
+    async def starttls(self):
+        """Says 220 to STARTTLS and does the TLS handshake (RFC 3207);
+        False when the session is over (a failed handshake, or
+        starttls-broken's garbage)."""
+        ready = "220 2.0.0 Ready to start TLS"
+        if self.b == "starttls-inject":
+            await self.say(ready, "250 injected")       # in one write
+        else:
+            await self.say(ready)
+        if self.b == "starttls-broken":
+            try:
+                async with asyncio.timeout(5):
+                    await self.reader.read(65536)       # the client's hello
+            except TimeoutError:
+                pass
+            self.writer.write(TLS_GARBAGE)
+            await self.writer.drain()
+            log("farm: %s: sent garbage for TLS to %s" % (self.host.addr,
+                                                           self.client))
+            return False
+        # What the client sent in the clear after STARTTLS is not part of
+        # the TLS session: dropped, never read as commands.
+        self.lines.drop()
+        try:
+            await self.writer.start_tls(tls_context(),
+                                        ssl_handshake_timeout=IDLE)
+        except (OSError, TimeoutError, EOFError) as e:
+            log("farm: %s: TLS handshake failed with %s: %s" %
+                (self.host.addr, self.client, str(e) or type(e).__name__))
+            return False
+        t = self.writer.get_extra_info("ssl_object")
+        log("farm: %s: TLS %s %s with %s" % (self.host.addr, t.version(),
+                                              t.cipher()[0], self.client))
+        self.tls, self.greeted, self.first_tls = True, False, True
+        return True
+
+    async def hurried(self):
+        """Whether the client sent more before its first reply over TLS
+        (it took the injected "250" for that reply)."""
+        try:
+            async with asyncio.timeout(INJECT_WAIT):
+                return await self.lines.more()
+        except TimeoutError:
+            return False
 
     def greylisted(self):
         """Whether this client is new to the host (greylist)."""
@@ -628,13 +778,49 @@ async def deliver(relay, helo, src, cookie, body):
             writer.close()
 
 
+# --- TLS -----------------------------------------------------------------
+
+_tls = None
+
+
+def tls_context():
+    """The server context of the starttls-* hosts (TLS_CERT, TLS_KEY)."""
+    global _tls
+    if _tls is None:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_3
+        ctx.load_cert_chain(TLS_CERT, TLS_KEY)
+        _tls = ctx
+    return _tls
+
+
+def self_signed():
+    """A self-signed key and certificate for *.farm.test, made with the
+    openssl command in a temporary directory that main() removes."""
+    global TLS_DIR, TLS_CERT, TLS_KEY
+    TLS_DIR = tempfile.mkdtemp(prefix="farm-tls.")
+    TLS_CERT = os.path.join(TLS_DIR, "cert.pem")
+    TLS_KEY = os.path.join(TLS_DIR, "key.pem")
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-days", "30", "-subj", "/CN=farm.test",
+                        "-addext", "subjectAltName=DNS:*.farm.test",
+                        "-keyout", TLS_KEY, "-out", TLS_CERT],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        raise SpecError("openssl could not make a certificate: %s" %
+                        r.stderr.strip()[-300:])
+
+
 # --- Start-up ------------------------------------------------------------
 
 def usage(msg=None):
     if msg:
         log("farm: " + msg)
-    log("usage: farm.py [-p] [-f SPECFILE]... PORT SINK_HOST:SINK_PORT "
-        "[ADDR=BEHAVIOUR[,EGRESS]]...\n       farm.py -l")
+    log("usage: farm.py [-p] [-f SPECFILE]... [--tls-cert FILE --tls-key "
+        "FILE] PORT SINK_HOST:SINK_PORT [ADDR=BEHAVIOUR[,EGRESS]]...\n"
+        "       farm.py -l")
     sys.exit(2)
 
 
@@ -694,13 +880,18 @@ async def main_async(hosts, port):
 
 
 def main():
-    global DOMAIN, FARMDIR, SINKS, LOG_PEERS
+    global DOMAIN, FARMDIR, SINKS, LOG_PEERS, TLS_CERT, TLS_KEY
     try:
-        opts, args = getopt.gnu_getopt(sys.argv[1:], "f:lhp")
+        opts, args = getopt.gnu_getopt(sys.argv[1:], "f:lhp",
+                                       ["tls-cert=", "tls-key="])
     except getopt.GetoptError as e:
         usage(str(e))
     specs = []
     for o, v in opts:
+        if o == "--tls-cert":
+            TLS_CERT = v
+        if o == "--tls-key":
+            TLS_KEY = v
         if o == "-h":
             print(__doc__)
             sys.exit(0)
@@ -744,16 +935,36 @@ def main():
     except SpecError as e:
         log("farm: " + str(e))
         sys.exit(2)
+    if (TLS_CERT is None) != (TLS_KEY is None):
+        usage("--tls-cert and --tls-key go together")
+    try:
+        if TLS_CERT is None and (FARMDIR is not None or
+                                 any(h.behaviour in STARTTLS for h in hosts)):
+            self_signed()
+        if TLS_CERT is not None:
+            tls_context()
+    except (SpecError, OSError, ssl.SSLError) as e:
+        log("farm: TLS: %s" % e)
+        if TLS_DIR is not None:
+            shutil.rmtree(TLS_DIR, ignore_errors=True)
+        sys.exit(2)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    sys.exit(asyncio.run(main_async(hosts, port)))
+    try:
+        rc = asyncio.run(main_async(hosts, port))
+    finally:
+        if TLS_DIR is not None:
+            shutil.rmtree(TLS_DIR, ignore_errors=True)
+    sys.exit(rc)
 
 
 DOMAIN = "probe.test"
 FARMDIR = None
 SINKS = {}
 LOG_PEERS = False
+TLS_CERT = TLS_KEY = None       # the starttls-* hosts' certificate and key
+TLS_DIR = None                  # the temporary directory of self_signed()
 
 if __name__ == "__main__":
     main()

@@ -15,20 +15,11 @@ fi
 PROBERD=$BIN/prober/proberd
 S=$T/store
 ctl() { "$DNSBLCTL" -d "$S" "$@"; }
-instances=""
-tap_cleanup() {
-	for i in $instances; do pf_stop "$i"; done
-}
+tap_cleanup() { pf_stop_all; }
 
-chmod 755 "$T"	# the postfix user must reach its data directory
 port=$(freeport)
 sinkport=$(freeport)
-for spec in open:127.0.2.1 closed:127.0.2.2 discard:127.0.2.3; do
-	b=${spec%%:*} ip=${spec#*:}
-	instances="$instances $T/pf-$b"
-	pf_start "$T/pf-$b" $ip $port 127.0.0.1 $sinkport $b
-	ok $? "Postfix ($b) started on $ip:$port"
-done
+pf_start_all $port $sinkport open:127.0.2.1 closed:127.0.2.2 discard:127.0.2.3
 
 cat > "$T/relaybl.conf" <<CONF
 [store]

@@ -4,6 +4,7 @@
 # listed; a source that is not a local address, or of the wrong family,
 # or malformed, stops proberd at start-up (exit 2, naming the key).
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/prober.sh"
 
 PROBERD=$BIN/prober/proberd
 S=$T/store
@@ -20,23 +21,8 @@ ok $? "the farm is up, logging the peer of each connection"
 conf() {
 	_f=$1
 	shift
-	cat > "$_f" <<CONF
-[store]
-dir = $S
-[prober]
-probe_domain = probe.test
-sink_listen = 127.0.0.1:$sinkport
-smtp_port = $farmport
-allow = 127.0.0.0/8
-timeout_connect = 2
-timeout_greeting = 2
-timeout_command = 2
-confirm_window = 3
-secret_file = $T/secret
-CONF
-	for _kv in "$@"; do
-		printf '%s\n' "$_kv" | sed 's/=/ = /' >> "$_f"
-	done
+	prober_conf "$_f" "$S" $sinkport $farmport timeout_connect=2 \
+	    timeout_greeting=2 timeout_command=2 confirm_window=3 "$@"
 }
 
 ctl init >/dev/null

@@ -2,11 +2,31 @@
 #
 # pf_start DIR IP PORT SINK_IP SINK_PORT BEHAVIOUR starts a private
 # instance (config and queue under DIR, smtpd on IP:PORT, mail for
-# probe.test sent to the sink) with one of three relay policies:
+# probe.test sent to the sink) with one of these relay policies:
 #   open     mynetworks = 0.0.0.0/0: relays for anyone
 #   closed   relays for nobody: 554 Relay access denied
 #   discard  accepts everything and delivers nothing
-# pf_stop DIR stops it.  Recipe: shared/reference/postfix-lab.md.
+#   starttls-open    open, but only over TLS (smtpd_tls_security_level =
+#            encrypt): MAIL in the clear gets "530 5.7.0 Must issue a
+#            STARTTLS command first"
+#   starttls-closed  closed as above, STARTTLS offered (level may)
+#   debian   the relay policy of a fresh `apt install postfix`:
+#            permit_mynetworks permit_sasl_authenticated
+#            defer_unauth_destination, STARTTLS offered (may), but
+#            mynetworks = 127.0.0.1/32, the host's own address: relaying
+#            for a client at 127.0.0.1 and "454 4.7.1 <...>: Relay access
+#            denied" to one at any other 127.x address
+#   postscreen  open, behind postscreen (greet_action enforce, a 2 s
+#            greet_wait, no access list): a new client sees "220-" at
+#            once and "220 " 2 s later; one that speaks in between gets
+#            550 to every RCPT
+# The STARTTLS ones get a self-signed certificate made with openssl in
+# DIR.  pf_stop DIR stops it.  Recipe: shared/reference/postfix-lab.md.
+#
+# pf_start_all PORT SINK_PORT BEHAVIOUR:IP... starts one instance for each
+# in $T/pf-BEHAVIOUR, side by side (each takes seconds to start), sink on
+# 127.0.0.1, with a TAP line each (tap.sh's ok); pf_stop_all, in the
+# script's tap_cleanup, stops every one of them.
 
 pf_start() {
 	dir=$1 ip=$2 port=$3 sinkip=$4 sinkport=$5 behaviour=$6
@@ -39,18 +59,48 @@ PFEOF
 	    echo "transport_maps = inline:{ probe.test=smtp:[$sinkip]:$sinkport }" \
 	    >> "$dir/main.cf"
 	case $behaviour in
-	open)
-		echo "mynetworks = 0.0.0.0/0" >> "$dir/main.cf" ;;
-	closed)
-		echo "mynetworks = 192.0.2.1/32" >> "$dir/main.cf"
-		echo "smtpd_relay_restrictions = permit_mynetworks reject_unauth_destination" >> "$dir/main.cf" ;;
+	open|starttls-open|postscreen)
+		echo "mynetworks = 0.0.0.0/0" ;;
+	closed|starttls-closed)
+		echo "mynetworks = 192.0.2.1/32"
+		echo "smtpd_relay_restrictions = permit_mynetworks reject_unauth_destination" ;;
 	discard)
-		echo "mynetworks = 0.0.0.0/0" >> "$dir/main.cf"
-		echo "default_transport = discard:" >> "$dir/main.cf"
-		echo "relay_transport = discard:" >> "$dir/main.cf" ;;
+		echo "mynetworks = 0.0.0.0/0"
+		echo "default_transport = discard:"
+		echo "relay_transport = discard:" ;;
+	debian)
+		echo "smtpd_banner = \$myhostname ESMTP \$mail_name (Debian/GNU)"
+		echo "biff = no"
+		echo "append_dot_mydomain = no"
+		echo "smtpd_relay_restrictions = permit_mynetworks permit_sasl_authenticated defer_unauth_destination"
+		echo "mynetworks = 127.0.0.1/32" ;;
+	esac >> "$dir/main.cf"
+	case $behaviour in
+	starttls-open)
+		pf_tls "$dir" encrypt || return 1 ;;
+	starttls-closed|debian)
+		pf_tls "$dir" may || return 1 ;;
+	postscreen)
+		cat >> "$dir/main.cf" <<PFEOF
+postscreen_access_list =
+postscreen_greet_action = enforce
+postscreen_greet_banner = \$myhostname ESMTP postscreen
+postscreen_greet_wait = 2s
+PFEOF
+		;;
 	esac
-	# Debian's master.cf, no chroot, smtpd on our address and port.
-	awk -v listen="$ip:$port" '
+	# Debian's master.cf, no chroot, smtpd (or postscreen, and the smtpd
+	# it passes clients to) on our address and port.
+	screen=0
+	[ "$behaviour" = postscreen ] && screen=1
+	awk -v listen="$ip:$port" -v screen=$screen '
+	    /^smtp[ \t]+inet/ && screen {
+		print listen " inet n - n - 1 postscreen"
+		print "smtpd pass - - n - - smtpd"
+		print "dnsblog unix - - n - 0 dnsblog"
+		print "tlsproxy unix - - n - 0 tlsproxy"
+		next
+	    }
 	    /^smtp[ \t]+inet/ { print listen " inet n - n - - smtpd"; next }
 	    /^postlog/ { next }
 	    /^[a-z]/ && NF >= 8 { $5 = "n" }
@@ -61,6 +111,48 @@ PFEOF
 	    postfix -c "$dir" start > "$dir/start.log" 2>&1
 }
 
+# pf_tls DIR LEVEL: a self-signed certificate for the instance, and
+# smtpd_tls_security_level = LEVEL (may: offered; encrypt: required).
+pf_tls() {
+	openssl req -x509 -newkey rsa:2048 -nodes -days 30 \
+	    -subj "/CN=$behaviour.lab.test" -keyout "$1/key.pem" \
+	    -out "$1/cert.pem" > "$1/openssl.log" 2>&1 || return 1
+	cat >> "$1/main.cf" <<PFEOF
+smtpd_tls_cert_file = $1/cert.pem
+smtpd_tls_key_file = $1/key.pem
+smtpd_tls_security_level = $2
+smtpd_tls_loglevel = 1
+PFEOF
+}
+
 pf_stop() {
 	postfix -c "$1" stop > /dev/null 2>&1
+}
+
+pf_instances=""
+pf_start_all() {
+	_pf_port=$1 _pf_sink=$2
+	shift 2
+	chmod 755 "$T"	# the postfix user must reach its data directory
+	_pf_pids=""
+	for _pf_spec in "$@"; do
+		_pf_d=$T/pf-${_pf_spec%%:*}
+		pf_instances="$pf_instances $_pf_d"
+		(pf_start "$_pf_d" "${_pf_spec#*:}" "$_pf_port" 127.0.0.1 \
+		    "$_pf_sink" "${_pf_spec%%:*}"; echo $? > "$_pf_d.rc") &
+		_pf_pids="$_pf_pids $!"
+	done
+	for _pf_p in $_pf_pids; do
+		wait "$_pf_p"
+	done
+	for _pf_spec in "$@"; do
+		[ "$(cat "$T/pf-${_pf_spec%%:*}.rc" 2>/dev/null)" = 0 ]
+		ok $? "Postfix (${_pf_spec%%:*}) started on ${_pf_spec#*:}:$_pf_port"
+	done
+}
+
+pf_stop_all() {
+	for _pf_d in $pf_instances; do
+		pf_stop "$_pf_d"
+	done
 }
