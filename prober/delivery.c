@@ -100,7 +100,11 @@ find_recent(struct proberd *d, const struct cookie *c, int64_t now)
 	struct recent	*r;
 
 	forget_old(d, now);
-	TAILQ_FOREACH(r, &d->recents, entry)
+	/*
+	 * Newest first: a deferred probe's second pass has its first
+	 * pass's cookie time, and its record is the one that counts.
+	 */
+	TAILQ_FOREACH_REVERSE(r, &d->recents, recents, entry)
 		if (r->born == c->time && r->q.addr.family == c->addr.family &&
 		    memcmp(r->q.addr.bytes, c->addr.bytes,
 		    addr_len(&c->addr)) == 0)
