@@ -59,6 +59,13 @@ Behaviours:
   greylist    "450 4.7.1 Greylisted" to every RCPT from a client address
               first seen by this host less than GREYLIST_DELAY (1.5 s)
               ago, then like open (a postscreen-style greylist by client)
+  greylist3   "450 4.7.1 Greylisted" to every RCPT whose client address,
+              sender and recipient together were first seen by this host
+              less than GREYLIST_DELAY ago, then like open (postgrey: a
+              client that comes back with new recipients is new again)
+  trickle     a greeting that trickles: "220-" lines one byte every
+              TRICKLE_STEP (0.25 s), without end, until the client hangs
+              up (a client that waits for the whole line waits forever)
   helo        502 to EHLO (HELO works), then like closed
   greet421    421 at the greeting, then closes
   never       accepts the connection and never speaks; holds it until the
@@ -70,8 +77,8 @@ Behaviours:
   dropper     closes the connection at RCPT
   auth        advertises AUTH PLAIN LOGIN; 530 to MAIL and RCPT, 503 to
               DATA, 535 to AUTH; delivers nothing
-  slowgreet   a multi-line greeting sent slowly (five lines 0.6 s apart,
-              2.4 s in all); a client that speaks before the last line
+  slowgreet   a multi-line greeting sent slowly (five lines 0.4 s apart,
+              1.6 s in all); a client that speaks before the last line
               gets "554 5.5.0 you spoke before my greeting" and is
               dropped (a postscreen-style pregreet test); otherwise open
   datareject  accepts MAIL and RCPT, 354 to DATA, then 554 at the end of
@@ -155,6 +162,7 @@ SLOW_STEP = 0.4
 DELIVER_TIMEOUT = 10            # seconds per step of a delivery
 BACKLOG = 1024
 GREYLIST_DELAY = 1.5            # seconds greylist defers a new client
+TRICKLE_STEP = 0.25             # seconds between trickle's bytes
 INJECT_WAIT = 0.3               # seconds starttls-inject waits, before its
                                 # first reply over TLS, for a client that
                                 # does not wait for it
@@ -163,10 +171,11 @@ TLS_GARBAGE = b"\x00\xffthis is not TLS\r\n" * 4
 PLAIN = ("open", "multihop", "closed", "discard", "tempfail", "helo",
          "greet421", "never", "garbage", "dropper", "auth", "slowgreet",
          "datareject", "endless", "hugeline", "defer", "greylist",
-         "flaky421")
+         "flaky421", "greylist3", "trickle")
 STARTTLS = ("starttls-open", "starttls-closed", "starttls-refuse",
             "starttls-broken", "starttls-inject")
-RELAYS = ("open", "multihop", "slowgreet", "greylist", "flaky421",
+RELAYS = ("open", "multihop", "slowgreet", "greylist", "greylist3",
+          "flaky421",
           "starttls-open", "starttls-refuse", "starttls-broken",
           "starttls-inject")                            # and form:NAME
 
@@ -422,6 +431,13 @@ class Session:
             except (OSError, TimeoutError):
                 pass
             return
+        if b == "trickle":
+            while True:
+                for c in b"220-trickling, one byte at a time\r\n":
+                    self.writer.write(bytes([c]))
+                    async with asyncio.timeout(IDLE):
+                        await self.writer.drain()
+                    await asyncio.sleep(TRICKLE_STEP)
         if b == "slowgreet":
             if not await self.slow_greeting():
                 return
@@ -547,7 +563,8 @@ class Session:
                 elif b == "defer":
                     await self.say("454 4.7.1 %s: Relay access denied" %
                                    arg)
-                elif b == "greylist" and self.greylisted():
+                elif ((b == "greylist" and self.greylisted()) or
+                      (b == "greylist3" and self.greylisted(sender, arg))):
                     await self.say("450 4.7.1 %s: Recipient address "
                                    "rejected: Greylisted, try again later"
                                    % arg)
@@ -638,10 +655,12 @@ class Session:
         except TimeoutError:
             return False
 
-    def greylisted(self):
-        """Whether this client is new to the host (greylist)."""
+    def greylisted(self, *triplet):
+        """Whether this client (with this sender and recipient, for
+        greylist3) is new to the host."""
         loop = asyncio.get_running_loop()
-        first = self.host.seen.setdefault(self.client, loop.time())
+        key = (self.client,) + tuple(x.lower() for x in triplet)
+        first = self.host.seen.setdefault(key, loop.time())
         return loop.time() - first < GREYLIST_DELAY
 
     def form_ok(self, sender, rcpt):

@@ -15,7 +15,8 @@ farmport=$(freeport)
 sinkport=$(freeport)
 daemon_start farm python3 "$ROOT/tests/farm.py" $farmport \
     127.0.0.1:$sinkport \
-    127.0.3.1=defer 127.0.3.2=greylist 127.0.3.3=greet421 127.0.3.4=defer
+    127.0.3.1=defer 127.0.3.2=greylist 127.0.3.3=greet421 127.0.3.4=defer \
+    127.0.3.5=greylist3
 daemon_ready $pid farm "farm: ready" 100
 ok $? "the farm is up"
 
@@ -38,8 +39,8 @@ CONF
 ctl init >/dev/null
 ctl add 127.0.3.4 -t "listed by hand" >/dev/null
 "$DNSBLCTL" -c "$T/relaybl.conf" submit 127.0.3.1 127.0.3.2 127.0.3.3 \
-    >/dev/null 2>&1
-ok $? "three farm hosts submitted"
+    127.0.3.5 >/dev/null 2>&1
+ok $? "four farm hosts submitted"
 ctl delist 127.0.3.4 >/dev/null
 ok $? "a removal request for a listed host that defers"
 daemon_start proberd "$PROBERD" -c "$T/relaybl.conf"
@@ -73,6 +74,15 @@ run ctl lookup 127.0.3.2
 like "$out" "listed 127.0.0.2" "  listed 127.0.0.2"
 like "$(ctl queue)" "127\.0\.3\.2 +retest +0 " \
     "  queued for a retest, not marked deferred"
+
+# postgrey: greylisted by client, sender and recipient.  The second pass
+# says the first pass's senders and recipients (the same cookies), so it
+# is let by; new cookies would have been greylisted again: clean.
+waitfor "$E" '127\.0\.3\.5: submit: (listed|clean)' 100
+is "$(sed -n 's/^proberd: 127\.0\.3\.5: submit: \([a-z]*\).*/\1/p' "$E" |
+    tr '\n' ' ')" "deferred listed " \
+    "greylisting by triplet (postgrey): deferred, then listed"
+like "$(ctl history 127.0.3.5)" "submit: listed" "  history: listed"
 
 waitfor "$E" '127\.0\.3\.4: delist: clean' 100
 like "$(grep '127.0.3.4: delist: ' "$E" | head -1)" "delist: deferred" \

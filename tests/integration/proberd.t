@@ -27,7 +27,7 @@ daemon_start farm python3 "$ROOT/tests/farm.py" -f "$T/farm.spec" $farmport \
     127.0.1.7=tempfail 127.0.1.8=helo 127.0.1.9=greet421 \
     127.0.1.10=dropper 127.0.1.11=never 127.0.1.12=auth \
     127.0.1.13=slowgreet 127.0.1.14=datareject 127.0.1.15=endless \
-    127.0.1.16=hugeline
+    127.0.1.16=hugeline 127.0.1.17=trickle
 daemon_ready $pid farm "farm: ready" 100
 ok "$([ "$nforms" -ge 20 ] && grep -q "farm: ready" "$T/farm.out"; echo $?)" \
     "the farm is up, with a host for each of the $nforms battery forms"
@@ -59,12 +59,12 @@ ctl init >/dev/null
 "$DNSBLCTL" -c "$T/relaybl.conf" submit 127.0.1.1 127.0.1.2 127.0.1.3 \
     127.0.1.4 127.0.1.5 127.0.1.6 127.0.1.7 127.0.1.8 127.0.1.9 \
     127.0.1.10 127.0.1.12 127.0.1.13 127.0.1.14 127.0.1.15 127.0.1.16 \
-    >/dev/null 2>&1
-ok $? "fifteen farm hosts submitted (allow covers loopback)"
+    127.0.1.17 >/dev/null 2>&1
+ok $? "sixteen farm hosts submitted (allow covers loopback)"
 cut -d= -f1 "$T/farm.spec" |
     "$DNSBLCTL" -c "$T/relaybl.conf" submit - >/dev/null 2>&1
 ok $? "  and the $nforms single-form relays, on stdin"
-total=$((15 + nforms))
+total=$((16 + nforms))
 daemon_start proberd "$PROBERD" -c "$T/relaybl.conf"
 ppid=$pid
 daemon_start dnsbld "$DNSBLD" -d "$S" -z "$T/bl.test.zone" \
@@ -106,6 +106,13 @@ like "$(ctl history 127.0.1.15)" "inconclusive \(garbage;" \
     "  cut off as garbage"
 like "$(ctl history 127.0.1.16)" "inconclusive \(garbage;" \
     "  cut off as garbage"
+# One byte every 0.25 s without end: the bound is the whole greeting's
+# (timeout_greeting, 2 s), not a gap between bytes (about 10 minutes to
+# the line limits).
+is "$(outcome 127.0.1.17)" inconclusive \
+    "a greeting trickled a byte at a time: inconclusive"
+like "$(ctl history 127.0.1.17)" "inconclusive \(timeout;" \
+    "  timed out at timeout_greeting"
 like "$(ctl history 127.0.1.5)" "inconclusive \(timeout;" \
     "history says why a probe was inconclusive (timeout)"
 n=0
