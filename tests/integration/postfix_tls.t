@@ -48,8 +48,6 @@ done
 outcomes() { prober_outcomes "$1" "$E"; }
 ev() { ctl evidence "$1" 2>/dev/null; }
 
-# What needs the prober's STARTTLS is TODO until proberd knows the key.
-prober_tls_todo "$E"
 is "$(outcomes 127.0.7.1)" listed \
     "Postfix open over TLS only (530 before STARTTLS): listed"
 like "$(ev 127.0.7.1)" "upgraded by STARTTLS: TLSv1\.[23] [A-Z0-9_-]+" \
@@ -59,7 +57,6 @@ like "$(grep -c 'status=sent' "$T/pf-starttls-open/postfix.log")" "^[1-9]" \
 like "$(grep 'TLS connection established from' \
     "$T/pf-starttls-open/postfix.log")" "\[$SRC\]" \
     "  and a TLS connection from the prober"
-TODO=
 
 is "$(outcomes 127.0.7.2)" clean "Postfix closed, STARTTLS offered: clean"
 run ctl lookup 127.0.7.2

@@ -57,8 +57,6 @@ ev() { ctl evidence "$1" 2>/dev/null; }
 # tls ADDR: what the farm logged of ADDR's STARTTLS sessions.
 tls() { grep "^farm: $1: " "$F"; }
 
-# What needs the prober's STARTTLS is TODO until proberd knows the key.
-prober_tls_todo "$E"
 is "$(prober_outcomes 127.0.6.1 "$E")" listed \
     "530 before STARTTLS, open over TLS: listed"
 like "$(ev 127.0.6.1)" "upgraded by STARTTLS: TLSv1\.[23] [A-Z0-9_-]+" \
@@ -69,14 +67,11 @@ like "$(tls 127.0.6.1)" "TLS TLSv1\.[23] [A-Z0-9_-]+ with $SRC$" \
     "  the farm saw the handshake"
 run ctl lookup 127.0.6.1
 like "$out" "listed 127.0.0.2" "  lookup: listed 127.0.0.2"
-TODO=
 
 is "$(prober_outcomes 127.0.6.2 "$E")" clean \
     "STARTTLS offered, relays nothing either way: clean"
-prober_tls_todo "$E"
 like "$(tls 127.0.6.2)" "TLS TLSv1\.[23] [A-Z0-9_-]+ with $SRC$" \
     "  tested over TLS (auto: STARTTLS when advertised)"
-TODO=
 run ctl lookup 127.0.6.2
 is "$rc" 1 "  not listed"
 
@@ -88,19 +83,15 @@ like "$(ev 127.0.6.3)" "form that relayed: " "  (there is evidence)"
 
 is "$(prober_outcomes 127.0.6.4 "$E")" listed \
     "STARTTLS handshake broken, open in the clear: listed on the plain session"
-prober_tls_todo "$E"
 like "$(tls 127.0.6.4)" "sent garbage for TLS to $SRC$" \
     "  the prober did try STARTTLS"
-TODO=
 ok "$(ev 127.0.6.4 | grep -q 'upgraded by STARTTLS'; [ $? = 1 ]; echo $?)" \
     "  the evidence does not say upgraded"
 
 is "$(prober_outcomes 127.0.6.5 "$E")" listed \
     "plaintext injected after STARTTLS, open over TLS: listed"
-prober_tls_todo "$E"
 like "$(ev 127.0.6.5)" "upgraded by STARTTLS: TLSv1\.[23] " \
     "  over TLS"
-TODO=
 is "$(tls 127.0.6.5 | grep -c 'injection believed')" 0 \
     "  the injected \"250 injected\" was not believed"
 

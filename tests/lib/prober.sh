@@ -9,7 +9,6 @@
 # in proberd's LOG, in order, on one line ("deferred listed").
 # prober_passes ADDR LOG N TENTHS: waits until LOG has N submit passes of
 # ADDR, for at most TENTHS tenths of a second.
-# prober_tls_todo LOG: TODO set while proberd does not know starttls.
 
 prober_conf() {
 	_pc_f=$1
@@ -41,14 +40,4 @@ prober_passes() {
 		sleep 0.1
 		_pp_i=$((_pp_i + 1))
 	done
-}
-
-# prober_tls_todo LOG: sets TODO when proberd's LOG shows it does not know
-# [prober] starttls yet (an unknown key), so that the assertions written
-# for STARTTLS are reported without failing; clears it otherwise.
-prober_tls_todo() {
-	TODO=
-	if grep -q 'unknown key "starttls"' "$1"; then
-		TODO="proberd has no [prober] starttls yet"
-	fi
 }

@@ -5,10 +5,6 @@
 # removed on exit, even when the test fails or is interrupted, after every
 # daemon started with daemon_start (daemon.sh, sourced here) is stopped;
 # a script's own tap_cleanup runs in between.
-#
-# While TODO is set (TODO="why"), each test is marked "# TODO why": a
-# failure is reported and shown but does not fail the script (TAP's TODO:
-# for assertions written ahead of the code they test).
 
 tap_n=0
 tap_failed=0
@@ -26,15 +22,14 @@ DNSBLCTL=$BIN/dnsbl/dnsblctl
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 
-# tap_line PASSED(0 or not) NAME: one test line, counted (see TODO).
+# tap_line PASSED(0 or not) NAME: one test line, counted.
 tap_line() {
 	tap_n=$((tap_n + 1))
-	_tap_todo=${TODO:+ # TODO $TODO}
 	if [ "$1" -eq 0 ]; then
-		echo "ok $tap_n - $2$_tap_todo"
+		echo "ok $tap_n - $2"
 	else
-		echo "not ok $tap_n - $2$_tap_todo"
-		[ -n "$TODO" ] || tap_failed=$((tap_failed + 1))
+		echo "not ok $tap_n - $2"
+		tap_failed=$((tap_failed + 1))
 	fi
 }
 
