@@ -31,6 +31,7 @@ Environment:
   FARMDIR       a file FARMDIR/ADDR holding a behaviour name overrides
                 that host's behaviour while it exists; it is read at each
                 new connection (tests "fix" a relay so)
+  FARM_SLOW_REPLY  seconds slowclosed waits before each reply (0.15)
 
 Once every listener is up the farm prints "farm: ready, N hosts" on
 stdout.  It exits 0 on SIGTERM or SIGINT, 2 on a bad command line or spec.
@@ -46,6 +47,9 @@ Behaviours:
               host's own address, after the 250 that ends DATA
   multihop    like open, but delivers from the EGRESS address
   closed      554 to every RCPT
+  slowclosed  like closed, but waits SLOW_REPLY seconds (environment
+              FARM_SLOW_REPLY, default 0.15) before every reply, greeting
+              included: a probe stays in flight for seconds (memory bench)
   discard     accepts everything, delivers nothing
   tempfail    450 to every RCPT
   defer       "454 4.7.1 Relay access denied" to every RCPT (Debian's
@@ -109,10 +113,12 @@ SLOW_STEP = 0.6                 # seconds between slowgreet's lines
 DELIVER_TIMEOUT = 10            # seconds per step of a delivery
 BACKLOG = 1024
 GREYLIST_DELAY = 1.5            # seconds greylist defers a new client
+SLOW_REPLY = float(os.environ.get("FARM_SLOW_REPLY", "0.15"))  # slowclosed
 
 PLAIN = ("open", "multihop", "closed", "discard", "tempfail", "helo",
          "greet421", "never", "garbage", "dropper", "auth", "slowgreet",
-         "datareject", "endless", "hugeline", "defer", "greylist")
+         "datareject", "endless", "hugeline", "defer", "greylist",
+         "slowclosed")
 RELAYS = ("open", "multihop", "slowgreet", "greylist")  # and form:NAME
 
 BATTERY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
@@ -308,6 +314,8 @@ class Session:
         self.client = peer[0] if peer else "?"
 
     async def say(self, *lines):
+        if self.b == "slowclosed":
+            await asyncio.sleep(SLOW_REPLY)
         self.writer.write("".join(l + "\r\n" for l in lines).encode())
         async with asyncio.timeout(IDLE):
             await self.writer.drain()
@@ -433,7 +441,7 @@ class Session:
                 elif sender is None:
                     self.errors += 1
                     await self.say("503 5.5.1 MAIL first")
-                elif b in ("closed", "helo"):
+                elif b in ("closed", "helo", "slowclosed"):
                     await self.say("554 5.7.1 Relay access denied")
                 elif b == "tempfail":
                     await self.say("450 4.7.1 try again later")
