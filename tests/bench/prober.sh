@@ -31,11 +31,14 @@
 # every probe is in flight at once.  Sampled every 0.2 s: proberd's RSS
 # and VmHWM, and its established connections to the farm's port (`ss`),
 # the probes in flight.  Reported: idle RSS (before the submission), peak
-# RSS (the largest VmHWM), the most probes in flight, per probe (peak -
-# idle) / in flight, and the target: peak < 64 MB and <= 16 KB a probe.
+# RSS (the final VmHWM), the most probes in flight, per probe (VmHWM at
+# the last sample with them all in flight, less the idle RSS, over them:
+# the final VmHWM also holds the store's pages that the outcomes, written
+# once the probes end, map in; (peak - idle) / in flight is shown too),
+# and the target: peak < 64 MB and <= 16 KB a probe.
 # The open-file limit is raised to its hard limit for proberd and farm.
 # With KEEP=1, mem/samples keeps every sample: seconds since the
-# submission, VmRSS and VmHWM (kB), probes in flight.
+# submission, VmRSS and VmHWM, probes in flight, RssAnon, RssFile (kB).
 set -e
 cd "$(dirname "$0")/../.."
 HOSTS=${HOSTS:-2000}
@@ -129,21 +132,27 @@ CONF
 	dnsbl/dnsblctl -c "$M/relaybl.conf" submit - < "$M/hosts" > /dev/null
 	# In flight: the farm hosts proberd has an established connection
 	# to (a probe may briefly hold two, its last session's QUIT pending).
-	hwm=0 rssfl=0 maxfl=0 tmax=0 samples=0
+	# Per probe: VmHWM at the last sample with the most in flight, less
+	# the idle RSS (the final VmHWM also holds the store's pages that
+	# the outcomes, written after, map in).
+	hwm=0 hwmfl=0 anonfl=0 maxfl=0 tmax=0 samples=0
 	while :; do
 		rss=$(vm $mp VmRSS)
 		h=$(vm $mp VmHWM)
+		anon=$(vm $mp RssAnon)
+		file=$(vm $mp RssFile)
 		fl=$(ss -Htn state established "( dport = :$mport )" |
 		    awk '{ sub(/:[0-9]+$/, "", $4); print $4 }' | sort -u | wc -l)
 		samples=$((samples + 1))
-		echo "$(diff_s "$t0" "$(now)") $rss $h $fl" >> "$M/samples"
+		echo "$(diff_s "$t0" "$(now)") $rss $h $fl $anon $file" >> "$M/samples"
 		[ "${h:-0}" -gt "$hwm" ] && hwm=$h
 		if [ "$fl" -gt "$maxfl" ]; then
 			maxfl=$fl
-			rssfl=$rss
 			tmax=$(diff_s "$t0" "$(now)")
-		elif [ "$fl" -eq "$maxfl" ] && [ "${rss:-0}" -gt "$rssfl" ]; then
-			rssfl=$rss
+		fi
+		if [ "$fl" -eq "$maxfl" ] && [ "$fl" -gt 0 ]; then
+			hwmfl=$h
+			anonfl=$anon
 		fi
 		done_n=$(grep -c ': submit: ' "$M/proberd.log" || :)
 		[ "$done_n" -ge "$MEMHOSTS" ] && break
@@ -156,22 +165,25 @@ CONF
 	wall=$(diff_s "$t0" "$(now)")
 	h=$(vm $mp VmHWM)
 	[ "${h:-0}" -gt "$hwm" ] && hwm=$h
+	file=$(vm $mp RssFile)
 	fc1=$(cpu_ticks $mfarm)
 	pc1=$(cpu_ticks $mp)
 	kill -TERM $mp
 	wait $mp || :
 	kill -TERM $mfarm
 	wait $mfarm || :
-	python3 - "$M" "$MEMHOSTS" "$wall" "$idle" "$hwm" "$rssfl" "$maxfl" \
+	python3 - "$M" "$MEMHOSTS" "$wall" "$idle" "$hwm" "$hwmfl" "$maxfl" \
 	    "$tmax" "$samples" "$((fc1 - fc0))" "$((pc1 - pc0))" \
-	    "$(getconf CLK_TCK)" "$MEMTARGET_MB" "$MEMTARGET_KB" <<'EOF'
+	    "$(getconf CLK_TCK)" "$MEMTARGET_MB" "$MEMTARGET_KB" \
+	    "$anonfl" "$file" <<'EOF'
 import re, sys
 M = sys.argv[1]
-n, wall, idle, hwm, rssfl, maxfl = (int(sys.argv[2]), float(sys.argv[3]),
+n, wall, idle, hwm, hwmfl, maxfl = (int(sys.argv[2]), float(sys.argv[3]),
     int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]))
 tmax, samples, fticks, pticks, hz = (float(sys.argv[8]), int(sys.argv[9]),
     int(sys.argv[10]), int(sys.argv[11]), int(sys.argv[12]))
 tmb, tkb = float(sys.argv[13]), float(sys.argv[14])
+anonfl, filend = int(sys.argv[15] or 0), int(sys.argv[16] or 0)
 out = {}
 for line in open(M + "/proberd.log"):
     m = re.match(r"proberd: ([0-9.]+): submit: ([a-z]+)", line)
@@ -180,17 +192,20 @@ for line in open(M + "/proberd.log"):
 by = {}
 for o in out.values():
     by[o] = by.get(o, 0) + 1
-per = (hwm - idle) / maxfl if maxfl else float("nan")
+nan = float("nan")
+per = (hwmfl - idle) / maxfl if maxfl else nan
 print("idle RSS %.1f MB; peak RSS %.1f MB; max in flight %d; "
       "per probe %.1f KB" % (idle / 1024.0, hwm / 1024.0, maxfl, per))
-print("  %d of %d probes done in %.1f s (%s); %d in flight %.1f s after "
-      "the submission, RSS then up to %.1f MB (%.1f KB a probe); peak "
-      "RSS is the final VmHWM; %d samples" % (len(out), n, wall,
-      ", ".join("%s %d" % kv for kv in sorted(by.items())) or "none",
-      maxfl, tmax, rssfl / 1024.0,
-      (rssfl - idle) / maxfl if maxfl else float("nan"), samples))
-print("  CPU over the phase: farm %.0f%%, proberd %.0f%%" %
-      (100.0 * fticks / hz / wall, 100.0 * pticks / hz / wall))
+print("  %d in flight from %.1f s after the submission; VmHWM %.1f MB "
+      "(RssAnon %.1f MB) when last all in flight; peak (final VmHWM) "
+      "holds the store's pages too (RssFile %.1f MB at the end): "
+      "(peak - idle) / in flight = %.1f KB" % (maxfl, tmax, hwmfl / 1024.0,
+      anonfl / 1024.0, filend / 1024.0,
+      (hwm - idle) / maxfl if maxfl else nan))
+print("  %d of %d probes done in %.1f s (%s); CPU: farm %.0f%%, proberd "
+      "%.0f%%; %d samples" % (len(out), n, wall, ", ".join("%s %d" % kv
+      for kv in sorted(by.items())) or "none", 100.0 * fticks / hz / wall,
+      100.0 * pticks / hz / wall, samples))
 ok = hwm / 1024.0 < tmb and per <= tkb
 print("target: peak < %g MB, <= %g KB per probe: %s" %
       (tmb, tkb, "PASS" if ok else "FAIL"))
