@@ -69,6 +69,7 @@ BENCH_DEPS = dnsperf rbldnsd nmap
 
 .SECONDARY:
 .PHONY: all deps run test unit integration bench bench-dns bench-prober \
+	bench-prober-mem \
 	bench-hostile bench-hostile-dns bench-hostile-sink fuzz clean asan \
 	regress
 
@@ -160,9 +161,14 @@ bench-dns: deps all build/rel/tests/bench/store_bench \
 	    build/rel/tests/bench/null_responder
 	sh tests/bench/dns.sh
 
-# proberd and nmap against 2,000 fake SMTP hosts (tests/bench/prober.sh).
+# proberd and nmap against 2,000 fake SMTP hosts, then proberd's memory
+# with 1,000 probes in flight (tests/bench/prober.sh); bench-prober-mem is
+# the memory phase alone.
 bench-prober: deps all
 	sh tests/bench/prober.sh
+
+bench-prober-mem: deps all
+	MEMONLY=1 sh tests/bench/prober.sh
 
 # The hostile-load benchmarks, side by side with no attack; not part of
 # `make test`.  dnsbld's TCP under 2,000 hostile connections (idle,

@@ -37,6 +37,7 @@ Environment:
   FARMDIR       a file FARMDIR/ADDR holding a behaviour name overrides
                 that host's behaviour while it exists; it is read at each
                 new connection (tests "fix" a relay so)
+  FARM_SLOW_REPLY  seconds slowclosed waits before each reply (0.15)
 
 Once every listener is up the farm prints "farm: ready, N hosts" on
 stdout.  It exits 0 on SIGTERM or SIGINT, 2 on a bad command line or spec.
@@ -52,6 +53,9 @@ Behaviours:
               host's own address, after the 250 that ends DATA
   multihop    like open, but delivers from the EGRESS address
   closed      554 to every RCPT
+  slowclosed  like closed, but waits SLOW_REPLY seconds (environment
+              FARM_SLOW_REPLY, default 0.15) before every reply, greeting
+              included: a probe stays in flight for seconds (memory bench)
   discard     accepts everything, delivers nothing
   tempfail    450 to every RCPT
   defer       "454 4.7.1 Relay access denied" to every RCPT (Debian's
@@ -167,11 +171,12 @@ INJECT_WAIT = 0.3               # seconds starttls-inject waits, before its
                                 # first reply over TLS, for a client that
                                 # does not wait for it
 TLS_GARBAGE = b"\x00\xffthis is not TLS\r\n" * 4
+SLOW_REPLY = float(os.environ.get("FARM_SLOW_REPLY", "0.15"))  # slowclosed
 
 PLAIN = ("open", "multihop", "closed", "discard", "tempfail", "helo",
          "greet421", "never", "garbage", "dropper", "auth", "slowgreet",
          "datareject", "endless", "hugeline", "defer", "greylist",
-         "flaky421", "greylist3", "trickle")
+         "flaky421", "greylist3", "trickle", "slowclosed")
 STARTTLS = ("starttls-open", "starttls-closed", "starttls-refuse",
             "starttls-broken", "starttls-inject")
 RELAYS = ("open", "multihop", "slowgreet", "greylist", "greylist3",
@@ -390,6 +395,8 @@ class Session:
         self.first_tls = False  # the next command is the first over TLS
 
     async def say(self, *lines):
+        if self.b == "slowclosed":
+            await asyncio.sleep(SLOW_REPLY)
         self.writer.write("".join(l + "\r\n" for l in lines).encode())
         async with asyncio.timeout(IDLE):
             await self.writer.drain()
@@ -556,7 +563,7 @@ class Session:
                 elif sender is None:
                     self.errors += 1
                     await self.say("503 5.5.1 MAIL first")
-                elif b in ("closed", "helo", "starttls-closed"):
+                elif b in ("closed", "helo", "starttls-closed", "slowclosed"):
                     await self.say("554 5.7.1 Relay access denied")
                 elif b == "tempfail":
                     await self.say("450 4.7.1 try again later")

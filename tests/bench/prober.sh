@@ -21,6 +21,24 @@
 # -Pn -n) checks the same hosts: its wall time, and how many of its "open"
 # verdicts are false (hosts that never delivered anything to the sink:
 # nmap only looks at RCPT replies).
+#
+# Last, the memory phase (alone: MEMONLY=1, or `make bench-prober-mem`;
+# skipped with MEM=0): a fresh proberd with concurrency MEMCONC (1000)
+# against MEMHOSTS (1000) hosts of a second farm, one per /24 (127.60.0.1,
+# 127.60.1.1, ...), all "slowclosed": closed relays (554 at RCPT) that wait
+# MEMDELAY (0.15) s before every reply, so that a probe lasts seconds (its
+# whole battery, each session's transcript filled as in real life) and
+# every probe is in flight at once.  Sampled every 0.2 s: proberd's RSS
+# and VmHWM, and its established connections to the farm's port (`ss`),
+# the probes in flight.  Reported: idle RSS (before the submission), peak
+# RSS (the final VmHWM), the most probes in flight, per probe (VmHWM at
+# the last sample with them all in flight, less the idle RSS, over them:
+# the final VmHWM also holds the store's pages that the outcomes, written
+# once the probes end, map in; (peak - idle) / in flight is shown too),
+# and the target: peak < 64 MB and <= 16 KB a probe.
+# The open-file limit is raised to its hard limit for proberd and farm.
+# With KEEP=1, mem/samples keeps every sample: seconds since the
+# submission, VmRSS and VmHWM, probes in flight, RssAnon, RssFile (kB).
 set -e
 cd "$(dirname "$0")/../.."
 HOSTS=${HOSTS:-2000}
@@ -28,6 +46,14 @@ TIMEOUT=${TIMEOUT:-15}
 CONCURRENCY=${CONCURRENCY:-100}
 LIMIT=${LIMIT:-300}		# give up waiting for the first pass after this
 NMAP=${NMAP:-1}
+MEM=${MEM:-1}			# the memory phase after the others
+MEMONLY=${MEMONLY:-0}		# only the memory phase
+MEMHOSTS=${MEMHOSTS:-1000}
+MEMCONC=${MEMCONC:-1000}
+MEMDELAY=${MEMDELAY:-0.15}	# slowclosed's wait before each reply, s
+MEMLIMIT=${MEMLIMIT:-300}	# give up waiting for the memory phase
+MEMTARGET_MB=${MEMTARGET_MB:-64}
+MEMTARGET_KB=${MEMTARGET_KB:-16}
 B=$(mktemp -d /tmp/relaybl-benchprober.XXXXXX)
 chmod 755 "$B"
 pids=""
@@ -46,8 +72,152 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 now() { date +%s.%N; }
 elapsed() { awk -v t0="$1" -v t1="$(now)" 'BEGIN { printf "%d", t1 - t0 }'; }
 diff_s() { awk -v t0="$1" -v t1="$2" 'BEGIN { printf "%.2f", t1 - t0 }'; }
+vm() { awk -v k="$2:" '$1 == k { print $2 }' /proc/$1/status; }
+cpu_ticks() { awk '{ print $14 + $15 }' /proc/$1/stat; }
+
+# The memory phase (see the top).
+mem_phase() {
+	ulimit -n "$(ulimit -Hn)" 2>/dev/null || :
+	nofile=$(ulimit -n)
+	if [ "$nofile" != unlimited ] && [ "$nofile" -lt $((MEMCONC + 100)) ]
+	then
+		echo "warning: open-file limit $nofile < concurrency $MEMCONC + 100"
+	fi
+	M="$B/mem"
+	mkdir -p "$M"
+	chmod 755 "$M"
+	mport=$(freeport)
+	msink=$(freeport)
+	python3 - "$MEMHOSTS" > "$M/farm.spec" <<'EOF'
+import sys
+for i in range(int(sys.argv[1])):
+    print("127.%d.%d.1=slowclosed" % (60 + i // 256, i % 256))
+EOF
+	cut -d= -f1 "$M/farm.spec" > "$M/hosts"
+	FARM_SLOW_REPLY=$MEMDELAY python3 tests/farm.py -f "$M/farm.spec" \
+	    $mport 127.0.0.1:$msink > "$M/farm.out" 2> "$M/farm.log" &
+	mfarm=$!
+	pids="$pids $mfarm"
+	i=0
+	until grep -q "farm: ready" "$M/farm.out" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -lt 600 ] || { echo "farm did not start" >&2; cat "$M/farm.log" >&2; exit 1; }
+		sleep 0.1
+	done
+	cat > "$M/relaybl.conf" <<CONF
+[store]
+dir = $M/store
+[prober]
+probe_domain = probe.test
+sink_listen = 127.0.0.1:$msink
+smtp_port = $mport
+allow = 127.0.0.0/8
+concurrency = $MEMCONC
+timeout_connect = $TIMEOUT
+timeout_greeting = $TIMEOUT
+timeout_command = $TIMEOUT
+confirm_window = $TIMEOUT
+secret_file = $M/secret
+CONF
+	dnsbl/dnsblctl -d "$M/store" init > /dev/null
+	prober/proberd -c "$M/relaybl.conf" 2> "$M/proberd.log" &
+	mp=$!
+	pids="$pids $mp"
+	sleep 1
+	idle=$(vm $mp VmRSS)
+	echo "== memory: $MEMHOSTS probes in flight (slowclosed farm, ${MEMDELAY} s a reply, concurrency $MEMCONC)"
+	fc0=$(cpu_ticks $mfarm)
+	pc0=$(cpu_ticks $mp)
+	t0=$(now)
+	dnsbl/dnsblctl -c "$M/relaybl.conf" submit - < "$M/hosts" > /dev/null
+	# In flight: the farm hosts proberd has an established connection
+	# to (a probe may briefly hold two, its last session's QUIT pending).
+	# Per probe: VmHWM at the last sample with the most in flight, less
+	# the idle RSS (the final VmHWM also holds the store's pages that
+	# the outcomes, written after, map in).
+	hwm=0 hwmfl=0 anonfl=0 maxfl=0 tmax=0 samples=0
+	while :; do
+		rss=$(vm $mp VmRSS)
+		h=$(vm $mp VmHWM)
+		anon=$(vm $mp RssAnon)
+		file=$(vm $mp RssFile)
+		fl=$(ss -Htn state established "( dport = :$mport )" |
+		    awk '{ sub(/:[0-9]+$/, "", $4); print $4 }' | sort -u | wc -l)
+		samples=$((samples + 1))
+		echo "$(diff_s "$t0" "$(now)") $rss $h $fl $anon $file" >> "$M/samples"
+		[ "${h:-0}" -gt "$hwm" ] && hwm=$h
+		if [ "$fl" -gt "$maxfl" ]; then
+			maxfl=$fl
+			tmax=$(diff_s "$t0" "$(now)")
+		fi
+		if [ "$fl" -eq "$maxfl" ] && [ "$fl" -gt 0 ]; then
+			hwmfl=$h
+			anonfl=$anon
+		fi
+		done_n=$(grep -c ': submit: ' "$M/proberd.log" || :)
+		[ "$done_n" -ge "$MEMHOSTS" ] && break
+		if [ "$(elapsed "$t0")" -gt "$MEMLIMIT" ]; then
+			echo "memory phase not done after $MEMLIMIT s ($done_n of $MEMHOSTS)"
+			break
+		fi
+		sleep 0.2
+	done
+	wall=$(diff_s "$t0" "$(now)")
+	h=$(vm $mp VmHWM)
+	[ "${h:-0}" -gt "$hwm" ] && hwm=$h
+	file=$(vm $mp RssFile)
+	fc1=$(cpu_ticks $mfarm)
+	pc1=$(cpu_ticks $mp)
+	kill -TERM $mp
+	wait $mp || :
+	kill -TERM $mfarm
+	wait $mfarm || :
+	python3 - "$M" "$MEMHOSTS" "$wall" "$idle" "$hwm" "$hwmfl" "$maxfl" \
+	    "$tmax" "$samples" "$((fc1 - fc0))" "$((pc1 - pc0))" \
+	    "$(getconf CLK_TCK)" "$MEMTARGET_MB" "$MEMTARGET_KB" \
+	    "$anonfl" "$file" <<'EOF'
+import re, sys
+M = sys.argv[1]
+n, wall, idle, hwm, hwmfl, maxfl = (int(sys.argv[2]), float(sys.argv[3]),
+    int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]))
+tmax, samples, fticks, pticks, hz = (float(sys.argv[8]), int(sys.argv[9]),
+    int(sys.argv[10]), int(sys.argv[11]), int(sys.argv[12]))
+tmb, tkb = float(sys.argv[13]), float(sys.argv[14])
+anonfl, filend = int(sys.argv[15] or 0), int(sys.argv[16] or 0)
+out = {}
+for line in open(M + "/proberd.log"):
+    m = re.match(r"proberd: ([0-9.]+): submit: ([a-z]+)", line)
+    if m and m.group(1) not in out:
+        out[m.group(1)] = m.group(2)
+by = {}
+for o in out.values():
+    by[o] = by.get(o, 0) + 1
+nan = float("nan")
+per = (hwmfl - idle) / maxfl if maxfl else nan
+print("idle RSS %.1f MB; peak RSS %.1f MB; max in flight %d; "
+      "per probe %.1f KB" % (idle / 1024.0, hwm / 1024.0, maxfl, per))
+print("  %d in flight from %.1f s after the submission; VmHWM %.1f MB "
+      "(RssAnon %.1f MB) when last all in flight; peak (final VmHWM) "
+      "holds the store's pages too (RssFile %.1f MB at the end): "
+      "(peak - idle) / in flight = %.1f KB" % (maxfl, tmax, hwmfl / 1024.0,
+      anonfl / 1024.0, filend / 1024.0,
+      (hwm - idle) / maxfl if maxfl else nan))
+print("  %d of %d probes done in %.1f s (%s); CPU: farm %.0f%%, proberd "
+      "%.0f%%; %d samples" % (len(out), n, wall, ", ".join("%s %d" % kv
+      for kv in sorted(by.items())) or "none", 100.0 * fticks / hz / wall,
+      100.0 * pticks / hz / wall, samples))
+ok = hwm / 1024.0 < tmb and per <= tkb
+print("target: peak < %g MB, <= %g KB per probe: %s" %
+      (tmb, tkb, "PASS" if ok else "FAIL"))
+EOF
+}
+
 farmport=$(freeport)
 sinkport=$(freeport)
+if [ "$MEMONLY" = 1 ]; then
+	mem_phase
+	exit 0
+fi
 
 # The farm: ADDR=BEHAVIOUR[,EGRESS], one host per /24.
 python3 - "$HOSTS" > "$B/farm.spec" <<'EOF'
@@ -69,7 +239,8 @@ EOF
 cut -d= -f1 "$B/farm.spec" > "$B/hosts"
 python3 tests/farm.py -f "$B/farm.spec" $farmport 127.0.0.1:$sinkport \
     > "$B/farm.out" 2> "$B/farm.log" &
-pids="$pids $!"
+farm=$!
+pids="$pids $farm"
 i=0
 until grep -q "farm: ready" "$B/farm.out" 2>/dev/null; do
 	i=$((i + 1))
@@ -172,7 +343,16 @@ for a in missed[:10]:
 open(B + "/delivered", "w").write("\n".join(sorted(delivered)) + "\n")
 EOF
 
-[ "$NMAP" = 1 ] || exit 0
+# The memory phase, once this farm is gone.
+last_phase() {
+	kill -TERM $farm 2>/dev/null || :
+	wait $farm 2>/dev/null || :
+	if [ "$MEM" = 1 ]; then
+		mem_phase
+	fi
+	exit 0
+}
+[ "$NMAP" = 1 ] || last_phase
 echo "== nmap $(nmap --version | sed -n 's/^Nmap version \([^ ]*\).*/\1/p'): --script +smtp-open-relay -p $farmport, same hosts"
 t0=$(now)
 nmap -n -Pn -sT -p $farmport --script +smtp-open-relay \
@@ -209,3 +389,4 @@ for what, addrs in (("false \"open\"", false),
         print("  %s by behaviour: %s" % (what, ", ".join(
             "%s %d" % kv for kv in sorted(by.items()))))
 EOF
+last_phase
