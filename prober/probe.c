@@ -56,8 +56,8 @@ struct probe {
 };
 
 /* Issue 10: at most 16 KB a probe in flight, its connection included. */
-_Static_assert(sizeof(struct probe) + PROBE_TRANSCRIPT_MAX <= 12 * 1024,
-    "a probe in flight stays within 12 KB before its connection");
+_Static_assert(sizeof(struct probe) + PROBE_TRANSCRIPT_MAX <= 9 * 1024,
+    "a probe in flight stays within 9 KB before its connection");
 
 static void	start_session(struct probe *);
 static void	end_session(struct probe *);
@@ -77,6 +77,12 @@ probe_write_transcript(const struct probe *pr, FILE *fp)
 	if (pr->s.end == SMTP_END_NONE)
 		fprintf(fp, "--- session %d: in progress\n", pr->session + 1);
 }
+
+/*
+ * Where every probe's commands and messages are put to be sent: copied
+ * into the connection's buffer at once (act), so one serves them all.
+ */
+static char	probe_out[SMTP_OUT_MAX];
 
 /* The words of attempt i of the current session, made when sent. */
 static int
@@ -439,7 +445,7 @@ start_session(struct probe *pr)
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
 	struct smtp_action	 a;
-	struct smtp_source	 words = { build_attempt, pr };
+	struct smtp_source	 words = { build_attempt, pr, probe_out };
 	const struct addr	*src;
 	char			 abuf[ADDR_STRLEN], sbuf[ADDR_STRLEN];
 	char			 head[32];

@@ -88,8 +88,8 @@ transcript_room(struct smtp_transcript *ts, size_t n)
 		return 0;
 	if (want > ts->max)
 		return -1;
-	for (size = ts->size ? ts->size : 512; size < want; size *= 2)
-		;
+	/* A kilobyte at a time: most transcripts end well short of max. */
+	size = (want + 1023) & ~(size_t)1023;
 	if (size > ts->max)
 		size = ts->max;
 	if ((p = realloc(ts->buf, size)) == NULL)
@@ -206,13 +206,13 @@ send_cmd(struct smtp_session *s, struct smtp_action *act, const char *prefix,
 {
 	int	n;
 
-	n = snprintf(s->out, sizeof(s->out), "%s%.*s\r\n", prefix,
+	n = snprintf(s->src.out, SMTP_OUT_MAX, "%s%.*s\r\n", prefix,
 	    SMTP_ADDR_MAX, arg ? arg : "");
-	if (n < 0 || (size_t)n >= sizeof(s->out))
-		n = (int)sizeof(s->out) - 1;
-	transcript_add(s, "C", s->out, (size_t)n - 2);
+	if (n < 0 || (size_t)n >= SMTP_OUT_MAX)
+		n = (int)SMTP_OUT_MAX - 1;
+	transcript_add(s, "C", s->src.out, (size_t)n - 2);
 	act->what = SMTP_DO_SEND;
-	act->data = s->out;
+	act->data = s->src.out;
 	act->len = (size_t)n;
 }
 
@@ -239,31 +239,31 @@ static int
 send_body(struct smtp_session *s, struct smtp_action *act)
 {
 	char	 body[SMTP_BODY_MAX];
-	size_t	 n = 0, room = sizeof(s->out) - 8;
+	size_t	 n = 0, room = SMTP_OUT_MAX - 8;
 	int	 bol = 1;
 
 	if (build(s, SMTP_PART_BODY, body, sizeof(body)) == -1)
 		return -1;
 	for (const char *p = body; *p && n < room; p++) {
 		if (bol && *p == '.')
-			s->out[n++] = '.';
+			s->src.out[n++] = '.';
 		if (*p == '\n') {
-			if (n == 0 || s->out[n - 1] != '\r')
-				s->out[n++] = '\r';
+			if (n == 0 || s->src.out[n - 1] != '\r')
+				s->src.out[n++] = '\r';
 			bol = 1;
 		} else
 			bol = 0;
-		s->out[n++] = *p;
+		s->src.out[n++] = *p;
 	}
 	if (!bol) {
-		s->out[n++] = '\r';
-		s->out[n++] = '\n';
+		s->src.out[n++] = '\r';
+		s->src.out[n++] = '\n';
 	}
-	memcpy(s->out + n, ".\r\n", 3);
+	memcpy(s->src.out + n, ".\r\n", 3);
 	n += 3;
 	transcript_add(s, "C", "(message, cookie inside)", 24);
 	act->what = SMTP_DO_SEND;
-	act->data = s->out;
+	act->data = s->src.out;
 	act->len = n;
 	return 0;
 }

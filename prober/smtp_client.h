@@ -80,12 +80,16 @@ enum smtp_part { SMTP_PART_SENDER, SMTP_PART_RECIPIENT, SMTP_PART_BODY };
  * into buf (size bytes, NUL-terminated; "{h}" may be left for the
  * machine to fill) and returns 0, or -1 when it cannot (the session then
  * ends as dropped: our failure, never a verdict).  Nothing of an attempt
- * is kept but its result.
+ * is kept but its result.  out (SMTP_OUT_MAX bytes) is where each command
+ * and message is put for SMTP_DO_SEND; it may be shared by every session
+ * of a single thread, as a caller that copies what it sends at once
+ * (probe.c) does: the bytes hold until the next call into a session.
  */
 struct smtp_source {
 	int	(*build)(void *arg, int attempt, int part, char *buf,
 		    size_t size);
 	void	*arg;
+	char	*out;
 };
 
 /*
@@ -139,7 +143,6 @@ struct smtp_session {
 	int			reply_code;	/* of the reply being read */
 	int			reply_lines;
 	int			last_code;	/* of the last whole reply */
-	char			out[SMTP_OUT_MAX];
 };
 
 /*

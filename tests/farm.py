@@ -37,7 +37,8 @@ Environment:
   FARMDIR       a file FARMDIR/ADDR holding a behaviour name overrides
                 that host's behaviour while it exists; it is read at each
                 new connection (tests "fix" a relay so)
-  FARM_SLOW_REPLY  seconds slowclosed waits before each reply (0.15)
+  FARM_SLOW_REPLY  seconds slowclosed and slowtls wait before each reply
+                   (0.15)
 
 Once every listener is up the farm prints "farm: ready, N hosts" on
 stdout.  It exits 0 on SIGTERM or SIGINT, 2 on a bad command line or spec.
@@ -96,6 +97,8 @@ Behaviours:
               encrypt on an open relay)
   starttls-closed  advertises STARTTLS, TLS works; 554 to every RCPT, in
               the clear and over TLS
+  slowtls     like starttls-closed, but waits SLOW_REPLY before every reply
+              (the memory of probes in flight over TLS: bench-prober)
   starttls-refuse  advertises STARTTLS, answers it "454 4.7.0 TLS not
               available due to local problem"; an open relay in the clear
   starttls-broken  advertises STARTTLS, answers it "220 2.0.0 Ready to
@@ -171,13 +174,14 @@ INJECT_WAIT = 0.3               # seconds starttls-inject waits, before its
                                 # first reply over TLS, for a client that
                                 # does not wait for it
 TLS_GARBAGE = b"\x00\xffthis is not TLS\r\n" * 4
-SLOW_REPLY = float(os.environ.get("FARM_SLOW_REPLY", "0.15"))  # slowclosed
+# slowclosed, slowtls
+SLOW_REPLY = float(os.environ.get("FARM_SLOW_REPLY", "0.15"))
 
 PLAIN = ("open", "multihop", "closed", "discard", "tempfail", "helo",
          "greet421", "never", "garbage", "dropper", "auth", "slowgreet",
          "datareject", "endless", "hugeline", "defer", "greylist",
          "flaky421", "greylist3", "trickle", "slowclosed")
-STARTTLS = ("starttls-open", "starttls-closed", "starttls-refuse",
+STARTTLS = ("starttls-open", "starttls-closed", "slowtls", "starttls-refuse",
             "starttls-broken", "starttls-inject")
 RELAYS = ("open", "multihop", "slowgreet", "greylist", "greylist3",
           "flaky421",
@@ -395,7 +399,7 @@ class Session:
         self.first_tls = False  # the next command is the first over TLS
 
     async def say(self, *lines):
-        if self.b == "slowclosed":
+        if self.b in ("slowclosed", "slowtls"):
             await asyncio.sleep(SLOW_REPLY)
         self.writer.write("".join(l + "\r\n" for l in lines).encode())
         async with asyncio.timeout(IDLE):
@@ -563,7 +567,8 @@ class Session:
                 elif sender is None:
                     self.errors += 1
                     await self.say("503 5.5.1 MAIL first")
-                elif b in ("closed", "helo", "starttls-closed", "slowclosed"):
+                elif b in ("closed", "helo", "starttls-closed", "slowclosed",
+                           "slowtls"):
                     await self.say("554 5.7.1 Relay access denied")
                 elif b == "tempfail":
                     await self.say("450 4.7.1 try again later")

@@ -32,7 +32,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct smtp_session	s;
 	struct smtp_transcript		ts = { NULL, 0, 0, 4096, 0 };
-	struct smtp_source		src = { build, NULL };
+	static char			out[SMTP_OUT_MAX];
+	struct smtp_source		src = { build, NULL, out };
 	struct smtp_action		act;
 	size_t				off = 0;
 	int				closed = 0;
@@ -52,7 +53,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    "TLSv1.3 X", &act);
 		}
 		if (act.what == SMTP_DO_SEND && (act.len < 2 ||
-		    act.len > sizeof(s.out) || act.data[act.len - 1] != '\n' ||
+		    act.len > SMTP_OUT_MAX || act.data[act.len - 1] != '\n' ||
 		    act.data[act.len - 2] != '\r' || closed))
 			abort();
 		if (act.what == SMTP_DO_CLOSE)

@@ -61,7 +61,8 @@ build(void *arg, int i, int part, char *buf, size_t size)
 static void
 start_tls(int n, int starttls)
 {
-	struct smtp_source src = { build, NULL };
+	static char		out[SMTP_OUT_MAX];
+	struct smtp_source	src = { build, NULL, out };
 
 	smtp_transcript_free(&ts);
 	ts.max = 16384;
