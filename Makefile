@@ -10,7 +10,7 @@ CC	?= cc
 WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wformat=2 -Wno-format-nonliteral
 # One folder a concern (README "Layout"); a header is found by its name.
-MODULES	 = lib store list queue dns
+MODULES	 = lib store list queue dns http
 CPPFLAGS = -D_GNU_SOURCE $(MODULES:%=-Idnsbl/%) -Idnsbl/ctl -Iprober
 CFLAGS	 = -std=c11 -g -O2 $(WARN) $(shell pkg-config --cflags $(PKGS))
 ifdef CI
@@ -33,6 +33,7 @@ SRC_store = dnsbl/store/store.c dnsbl/store/store_bulk.c \
 SRC_list = dnsbl/list/import.c
 SRC_queue = dnsbl/queue/probe_policy.c dnsbl/queue/queue.c
 SRC_dns	 = dnsbl/dns/dns_query.c dnsbl/dns/zone.c dnsbl/dns/answer.c
+SRC_http = dnsbl/http/http_parse.c dnsbl/http/http_server.c
 SRC_prober = prober/smtp_client.c prober/cookie.c prober/battery.c \
 	   prober/sink.c prober/probe.c \
 	   prober/verdict.c
@@ -45,13 +46,13 @@ SRC_proberd = prober/proberd.c prober/scheduler.c prober/outcome.c \
 LIBS_dnsblctl = queue list store lib
 LIBS_dnsbld = dns store lib
 LIBS_proberd = prober queue store lib
-LIBS_all = prober dns list queue store lib	# tests, fuzzers, benches
+LIBS_all = prober dns http list queue store lib	# tests, fuzzers, benches
 
 LIB	 = $(foreach m,$(LIBS_all),$(SRC_$(m)))
 PROGS	 = dnsbl/dnsblctl dnsbl/dnsbld prober/proberd
 UNIT	 = test_addr test_listen test_store test_import test_config \
 	   test_answer test_probe_policy test_queue test_smtp_client test_cookie \
-	   test_battery test_sink test_verdict
+	   test_battery test_sink test_verdict test_http_parse
 BENCH	 = store_bench
 
 # build/rel/libstore.a and the like, in link order.
@@ -195,7 +196,8 @@ build/rel/tests/bench/null_responder: tests/bench/null_responder.c
 # A crashing input is written to build/fuzz/<harness>-crash-*; once fixed,
 # move it to tests/fuzz/regress/<harness>/ so that make test replays it.
 FUZZ_SECONDS ?= 60
-FUZZERS	 = fuzz_addr fuzz_import fuzz_config fuzz_answer fuzz_smtp_client fuzz_sink
+FUZZERS	 = fuzz_addr fuzz_import fuzz_config fuzz_answer fuzz_smtp_client \
+	   fuzz_sink fuzz_http_parse
 fuzz: deps
 	@mkdir -p build/fuzz
 	for f in $(FUZZERS); do \
