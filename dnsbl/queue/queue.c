@@ -8,6 +8,7 @@
  * together.  The limits come from the probe reasons kept as data in the
  * audit trail; the text of an entry is for people.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "queue.h"
@@ -23,6 +24,8 @@ struct request {
 	struct store_reader	*rd;
 	int64_t			 now;
 	int			 reason;
+	int			 strict;	/* refuse, not defer: limited
+						   or excluded (queue_feed) */
 };
 
 static int	scan_probes(const struct store_audit *, void *);
@@ -72,6 +75,22 @@ queue_one(struct store_txn *t, const struct request *rq,
 	p.addr = *a;
 	p.reason = rq->reason;
 	p.due = probe_due(rq->reason, rq->now, lp.any, lp.delist);
+	if (rq->strict) {
+		struct store_hit hit;
+		if ((r = store_lookup(rq->rd, a, &hit)) == -1)
+			return -1;
+		if (r == 0 && hit.excluded) {
+			res->outcome = QUEUE_REFUSED;
+			res->why = "excluded from the list";
+			res->excluded_by = hit.prefix;
+			return 0;
+		}
+		if (p.due > rq->now) {
+			res->outcome = QUEUE_REFUSED;
+			res->why = "probed within the last day";
+			return 0;
+		}
+	}
 	if ((r = store_txn_queue_get(t, a, &old)) == -1)
 		return -1;
 	/* A removal request overtakes a queued probe of another reason. */
@@ -139,7 +158,7 @@ queue_submit(struct store *st, const struct probe_allow *allow,
     const char *actor, int64_t now, const struct addr *a, size_t n,
     struct queue_result *res)
 {
-	struct request	rq = { NULL, now, STORE_PROBE_SUBMIT };
+	struct request	rq = { NULL, now, STORE_PROBE_SUBMIT, 0 };
 	int		refused = 0;
 
 	memset(res, 0, n * sizeof(*res));
@@ -154,10 +173,50 @@ queue_submit(struct store *st, const struct probe_allow *allow,
 }
 
 int
+queue_feed(struct store *st, const struct probe_allow *allow,
+    const char *actor, int64_t now, const struct addr *a, size_t n,
+    struct queue_result *res)
+{
+	struct request	rq = { NULL, now, STORE_PROBE_SUBMIT, 1 };
+	struct addr	*ok;
+	size_t		 nok = 0, *where;
+	int		 rc;
+
+	memset(res, 0, n * sizeof(*res));
+	if (n == 0)
+		return 0;
+	if ((ok = calloc(n, sizeof(*ok))) == NULL ||
+	    (where = calloc(n, sizeof(*where))) == NULL) {
+		free(ok);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((res[i].why = queue_refusal(&a[i], allow)) != NULL)
+			res[i].outcome = QUEUE_REFUSED;
+		else {
+			where[nok] = i;
+			ok[nok++] = a[i];
+		}
+	rc = 0;
+	if (nok > 0) {
+		struct queue_result *r2 = calloc(nok, sizeof(*r2));
+		if (r2 == NULL || queue_txn(st, actor, &rq, ok, nok, r2) == -1)
+			rc = -1;
+		else
+			for (size_t j = 0; j < nok; j++)
+				res[where[j]] = r2[j];
+		free(r2);
+	}
+	free(ok);
+	free(where);
+	return rc;
+}
+
+int
 queue_removal(struct store *st, const char *actor, int64_t now,
     const struct addr *a, struct queue_result *res)
 {
-	struct request		 rq = { NULL, now, STORE_PROBE_DELIST };
+	struct request		 rq = { NULL, now, STORE_PROBE_DELIST, 0 };
 	struct store_reader	*rd;
 	struct store_hit	 hit;
 	int			 r;

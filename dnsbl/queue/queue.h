@@ -67,6 +67,18 @@ int	queue_submit(struct store *st, const struct probe_allow *allow,
 	    struct queue_result *res);
 
 /*
+ * Queues a relay test of each of the n addresses a[] as a feed does (the
+ * HTTP API's operators: spam traps), each on its own: an address that is
+ * refused (special-use; excluded; probed within the last day, which
+ * queue_submit would queue for tomorrow instead) gets QUEUE_REFUSED and
+ * why, the others are queued (or were already) in one transaction.
+ * Returns 0, or -1 when the store failed (nothing written).
+ */
+int	queue_feed(struct store *st, const struct probe_allow *allow,
+	    const char *actor, int64_t now, const struct addr *a, size_t n,
+	    struct queue_result *res);
+
+/*
  * Queues the removal retest (STORE_PROBE_DELIST) of the listed address a
  * in st by actor at time now.  *res: QUEUED or ALREADY (committed),
  * REFUSED (a prefix: removal is asked for one address), NOT_LISTED or

@@ -283,6 +283,35 @@ test_hourly(struct store *st)
 	    "  due now, as the deferred probe's second pass, same cookies");
 }
 
+/* The API's feed: each address on its own, refusals instead of delays. */
+static void
+test_feed(struct store *st)
+{
+	struct addr		 a[5] = { A("7.7.7.1"), A("10.0.0.1"),
+				    A("7.7.7.2"), A("7.7.7.3"), A("7.7.7.4") };
+	struct queue_result	 r[5];
+	struct store_probe	 p;
+
+	ok(list(st, "7.7.7.2/32", 1) == 0, "7.7.7.2 excluded");
+	ok(probed(st, "7.7.7.3", STORE_PROBE_SUBMIT, T0 - 3600, "clean") == 0,
+	    "7.7.7.3 probed an hour ago");
+	is_int(queue_feed(st, &allow, "feed", T0, a, 5, r), 0, "a feed of five");
+	is_int(r[0].outcome, QUEUE_QUEUED, "  a fresh address: queued");
+	ok(r[1].outcome == QUEUE_REFUSED && strstr(r[1].why, "special-use"),
+	    "  a private one: refused, special-use");
+	ok(r[2].outcome == QUEUE_REFUSED && strstr(r[2].why, "excluded"),
+	    "  an excluded one: refused");
+	ok(r[3].outcome == QUEUE_REFUSED && strstr(r[3].why, "last day"),
+	    "  one probed within the day: refused, not queued for tomorrow");
+	is_int(r[4].outcome, QUEUE_QUEUED, "  the next one still queued");
+	ok(queued(st, "7.7.7.1", &p) == STORE_PROBE_SUBMIT && p.due == T0 &&
+	    queued(st, "7.7.7.4", &p) == STORE_PROBE_SUBMIT &&
+	    queued(st, "7.7.7.3", &p) == 0 && queued(st, "7.7.7.2", &p) == 0,
+	    "  only those two in the queue, due now");
+	queue_feed(st, &allow, "feed", T0, a, 1, r);
+	is_int(r[0].outcome, QUEUE_ALREADY, "fed again: already queued");
+}
+
 #ifdef STORE_FAULTS
 static struct store *
 test_failure(struct store *st)
@@ -326,6 +355,7 @@ main(void)
 	test_removal_refused(st);
 	test_removal(st);
 	test_hourly(st);
+	test_feed(st);
 #ifdef STORE_FAULTS
 	st = test_failure(st);
 #endif
