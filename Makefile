@@ -11,7 +11,8 @@ WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wformat=2 -Wno-format-nonliteral
 # One folder a concern (README "Layout"); a header is found by its name.
 MODULES	 = lib store list queue dns http
-CPPFLAGS = -D_GNU_SOURCE $(MODULES:%=-Idnsbl/%) -Idnsbl/ctl -Iprober
+CPPFLAGS = -D_GNU_SOURCE $(MODULES:%=-Idnsbl/%) -Idnsbl/ctl -Idnsbl/web \
+	   -Iprober
 CFLAGS	 = -std=c11 -g -O2 $(WARN) $(shell pkg-config --cflags $(PKGS))
 ifdef CI
 CFLAGS	+= -Werror
@@ -40,16 +41,19 @@ SRC_prober = prober/smtp_client.c prober/cookie.c prober/battery.c \
 SRC_ctl	 = dnsbl/ctl/dnsblctl.c dnsbl/ctl/ctl_list.c dnsbl/ctl/ctl_probe.c \
 	   dnsbl/ctl/ctl_store.c
 SRC_server = dnsbl/server/dnsbld.c dnsbl/server/udp.c dnsbl/server/tcp.c
+SRC_web	 = dnsbl/web/dnsblweb.c dnsbl/web/web_route.c dnsbl/web/web_api.c \
+	   dnsbl/web/web_page.c dnsbl/web/web_data.c dnsbl/web/web_util.c
 SRC_proberd = prober/proberd.c prober/scheduler.c prober/outcome.c \
 	   prober/delivery.c prober/sink_server.c
 
 LIBS_dnsblctl = queue list store lib
 LIBS_dnsbld = dns store lib
+LIBS_dnsblweb = http queue list store lib
 LIBS_proberd = prober queue store lib
 LIBS_all = prober dns http list queue store lib	# tests, fuzzers, benches
 
 LIB	 = $(foreach m,$(LIBS_all),$(SRC_$(m)))
-PROGS	 = dnsbl/dnsblctl dnsbl/dnsbld prober/proberd
+PROGS	 = dnsbl/dnsblctl dnsbl/dnsbld dnsbl/dnsblweb prober/proberd
 UNIT	 = test_addr test_listen test_store test_import test_config \
 	   test_answer test_probe_policy test_queue test_smtp_client test_cookie \
 	   test_battery test_sink test_verdict test_http_parse
@@ -76,7 +80,7 @@ BENCH_DEPS = dnsperf rbldnsd nmap
 
 all: $(PROGS) $(UNIT_REL)
 
-asan: build/asan/dnsbl/dnsblctl build/asan/dnsbl/dnsbld \
+asan: build/asan/dnsbl/dnsblctl build/asan/dnsbl/dnsbld build/asan/dnsbl/dnsblweb \
 	    build/asan/prober/proberd $(UNIT_ASAN)
 
 # Installs the Debian packages that are missing (as root), or prints the
@@ -123,6 +127,7 @@ build/asan/$(2): $$(SRC_$(1):%.c=build/asan/%.o) \
 endef
 $(eval $(call prog_rules,ctl,dnsbl/dnsblctl,dnsblctl))
 $(eval $(call prog_rules,server,dnsbl/dnsbld,dnsbld))
+$(eval $(call prog_rules,web,dnsbl/dnsblweb,dnsblweb))
 $(eval $(call prog_rules,proberd,prober/proberd,proberd))
 
 # Every unit test links the shared fixture (tests/unit/fixture.h).
