@@ -1,8 +1,9 @@
 #!/bin/sh
 # demo.sh -- what `make run` shows: a demo store built from the example
 # list, a few lookups against it, then dnsbld serving it on
-# 127.0.0.1:5353 until Ctrl-C.  The store lives in state/ (ignored by git)
-# and is rebuilt on every run.
+# 127.0.0.1:5353, proberd, and dnsblweb (the lookup page and the API) on
+# http://127.0.0.1:8080/ until Ctrl-C.  The store lives in state/ (ignored
+# by git) and is rebuilt on every run.
 set -e
 cd "$(dirname "$0")/.."
 CTL="dnsbl/dnsblctl -d state/demo"
@@ -29,8 +30,24 @@ mkdir -p state
 proberd_log=state/proberd.log
 prober/proberd -c etc/relaybl.conf -d state/demo 2> "$proberd_log" &
 prober=$!
-trap 'kill $prober 2>/dev/null; wait $prober 2>/dev/null' EXIT INT TERM
+# An operator token for the demo's API, made afresh each run.
+token=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+echo "demo $token" > state/web.tokens
+chmod 600 state/web.tokens
+web_log=state/dnsblweb.log
+dnsbl/dnsblweb -c etc/relaybl.conf -d state/demo 2> "$web_log" &
+web=$!
+trap 'kill $prober $web 2>/dev/null; wait $prober $web 2>/dev/null' \
+    EXIT INT TERM
 
+cat <<TRY
+
+== dnsblweb is serving the list's page and API on http://127.0.0.1:8080/
+   (log: state/dnsblweb.log). Open it in a browser, or:
+     curl http://127.0.0.1:8080/v1/lookup/192.0.2.99
+     curl -H "Authorization: Bearer $token" http://127.0.0.1:8080/metrics
+   The demo's operator token is in state/web.tokens.
+TRY
 cat <<'TRY'
 
 == dnsbld is starting on 127.0.0.1:5353 (UDP and TCP), zone bl.relaybl.example
@@ -47,6 +64,6 @@ cat <<'TRY'
      dnsbl/dnsblctl -d state/demo submit ADDRESS     # queue a relay test
      dnsbl/dnsblctl -d state/demo queue              # what is waiting
      dnsbl/dnsblctl -d state/demo history ADDRESS    # every probe and outcome
-   Ctrl-C stops both.
+   Ctrl-C stops all three.
 TRY
 dnsbl/dnsbld -c etc/relaybl.conf -d state/demo -l 127.0.0.1:5353
