@@ -110,8 +110,8 @@ api_lookup(struct web_req *r, const char *text)
 		web_json_error(r, 500, "the store could not be read");
 		return;
 	}
-	j = json_pack("{s:s, s:b}", "address", addr_format(&a, abuf),
-	    "listed", l.listed);
+	j = json_pack("{s:s, s:b, s:s++}", "address", addr_format(&a, abuf),
+	    "listed", l.listed, "page", r->w->public_url, "/lookup?ip=", abuf);
 	if (l.excluded)
 		json_object_set_new(j, "excluded", json_true());
 	if (l.listed) {
@@ -156,15 +156,17 @@ api_lookup(struct web_req *r, const char *text)
 }
 
 static json_t *
-removal_json(const struct web_removal *rm)
+removal_json(const struct web *w, const struct web_removal *rm)
 {
-	char	 a[ADDR_STRLEN];
+	char	 a[ADDR_STRLEN], page[64];
 	json_t	*j;
 
-	j = json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)rm->id,
+	snprintf(page, sizeof(page), "/removal/%llu",
+	    (unsigned long long)rm->id);
+	j = json_pack("{s:I, s:s, s:s, s:o, s:s+}", "id", (json_int_t)rm->id,
 	    "address", addr_format(&rm->addr, a), "state",
 	    web_removal_state_name(rm->state), "requested",
-	    time_or_null(rm->requested));
+	    time_or_null(rm->requested), "page", w->public_url, page);
 	if (rm->due && (rm->state == WR_QUEUED || rm->state == WR_RETRYING))
 		json_object_set_new(j, "due", time_or_null(rm->due));
 	if (rm->finished)
@@ -209,9 +211,11 @@ api_removals(struct web_req *r)
 		snprintf(loc, sizeof(loc), "/v1/removals/%llu",
 		    (unsigned long long)id);
 		http_response_header(r->res, "Location", "%s", loc);
-		web_json_send(r, 202, json_pack("{s:I, s:s, s:s, s:o}", "id",
-		    (json_int_t)id, "address", abuf, "state", "queued", "due",
-		    time_or_null(due)));
+		snprintf(loc, sizeof(loc), "/removal/%llu",
+		    (unsigned long long)id);
+		web_json_send(r, 202, json_pack("{s:I, s:s, s:s, s:o, s:s+}",
+		    "id", (json_int_t)id, "address", abuf, "state", "queued",
+		    "due", time_or_null(due), "page", r->w->public_url, loc));
 		break;
 	case RM_RATE_LIMITED:
 		http_response_header(r->res, "Retry-After", "%lld",
@@ -264,7 +268,7 @@ api_removal(struct web_req *r, const char *text)
 		web_json_error(r, 500, "the store could not be read");
 		return;
 	}
-	web_json_send(r, 200, removal_json(&rm));
+	web_json_send(r, 200, removal_json(r->w, &rm));
 }
 
 void

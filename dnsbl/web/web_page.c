@@ -444,8 +444,11 @@ page_removal(struct web_req *r, const char *idtext)
 	switch (rm.state) {
 	case WR_QUEUED:
 		evbuffer_add_printf(b, "<div class=\"verdict pending\">The "
-		    "retest is queued, due %s. This page refreshes itself."
-		    "</div>\n", web_time(rm.due, t, sizeof(t)));
+		    "retest is queued, due %s%s. This page refreshes itself."
+		    "</div>\n", web_time(rm.due, t, sizeof(t)), rm.due >
+		    r->now + 60 ? " (a retest of one address runs at most "
+		    "once an hour; the last one ran less than an hour ago)" :
+		    "");
 		break;
 	case WR_PROBING:
 		evbuffer_add_printf(b, "<div class=\"verdict pending\">We are "

@@ -68,6 +68,8 @@ like "$body" '"code": "127.0.0.2"' "  with its code"
 like "$body" '"kind": "manual"' "  its kind"
 like "$body" '"reason": "listed for the test"' "  and the operator's reason"
 like "$hdrs" '^Content-Type: application/json' "  as JSON"
+like "$body" '"page": "http://bl\.example/lookup\?ip=192\.0\.2\.7"' \
+    "  with its page under public_url"
 req "$U/v1/lookup/192.0.2.100"
 like "$body" '"listed": false' "an unlisted address: listed false"
 req "$U/v1/lookup/203.0.113.9"
