@@ -229,13 +229,13 @@ counters_add(struct answer_counters *s, const struct answer_counters *c)
 		s->by_rcode[r] += LOAD(c->by_rcode[r]);
 	s->listed += LOAD(c->listed);
 	s->truncated += LOAD(c->truncated);
-	s->dropped += LOAD(c->dropped);
+	for (int k = 0; k < ANS_D_MAX; k++)
+		s->dropped[k] += LOAD(c->dropped[k]);
 	s->tcp_queries += LOAD(c->tcp_queries);
 	s->tcp_connections += LOAD(c->tcp_connections);
 	s->tcp_refused += LOAD(c->tcp_refused);
 	s->tcp_evicted += LOAD(c->tcp_evicted);
 	s->tcp_timeouts += LOAD(c->tcp_timeouts);
-	s->oversized += LOAD(c->oversized);
 }
 
 static void
@@ -246,6 +246,7 @@ print_counters(struct dnsbld *d)
 	struct answer_counters	s;
 	char			line[1024];
 	size_t			n = 0;
+	uint64_t		dropped = 0;
 
 	memset(&s, 0, sizeof(s));
 	/* Workers write their own counters; a slightly stale sum is fine. */
@@ -266,17 +267,25 @@ print_counters(struct dnsbld *d)
 		n += snprintf(line + n, sizeof(line) - n, " %s %llu",
 		    rnames[r], (unsigned long long)s.by_rcode[r]);
 	log_info("%s", line);
+	for (int k = 0; k < ANS_D_MAX; k++)
+		dropped += s.dropped[k];
+	/* hostile.t and dnsbld.t read this line: oversized stays last. */
 	log_info("listed %llu, tcp connections %llu (refused %llu, evicted "
 	    "%llu, timed out %llu), tcp queries %llu, truncated %llu, "
-	    "dropped %llu (oversized %llu)",
+	    "dropped %llu (malformed %llu, no room %llu, send failed %llu, "
+	    "bad length %llu, oversized %llu)",
 	    (unsigned long long)s.listed,
 	    (unsigned long long)s.tcp_connections,
 	    (unsigned long long)s.tcp_refused,
 	    (unsigned long long)s.tcp_evicted,
 	    (unsigned long long)s.tcp_timeouts,
 	    (unsigned long long)s.tcp_queries,
-	    (unsigned long long)s.truncated, (unsigned long long)s.dropped,
-	    (unsigned long long)s.oversized);
+	    (unsigned long long)s.truncated, (unsigned long long)dropped,
+	    (unsigned long long)s.dropped[ANS_D_MALFORMED],
+	    (unsigned long long)s.dropped[ANS_D_NO_ROOM],
+	    (unsigned long long)s.dropped[ANS_D_SEND_FAILED],
+	    (unsigned long long)s.dropped[ANS_D_BAD_LENGTH],
+	    (unsigned long long)s.dropped[ANS_D_OVERSIZED]);
 }
 
 static void
