@@ -39,12 +39,13 @@ SRC_prober = prober/smtp_client.c prober/cookie.c prober/battery.c \
 	   prober/verdict.c
 SRC_ctl	 = dnsbl/ctl/dnsblctl.c dnsbl/ctl/ctl_list.c dnsbl/ctl/ctl_probe.c \
 	   dnsbl/ctl/ctl_store.c
-SRC_server = dnsbl/server/dnsbld.c dnsbl/server/udp.c dnsbl/server/tcp.c
+SRC_server = dnsbl/server/dnsbld.c dnsbl/server/udp.c dnsbl/server/tcp.c \
+	   dnsbl/server/metrics.c
 SRC_proberd = prober/proberd.c prober/scheduler.c prober/outcome.c \
 	   prober/delivery.c prober/sink_server.c
 
 LIBS_dnsblctl = queue list store lib
-LIBS_dnsbld = dns store lib
+LIBS_dnsbld = http dns store lib
 LIBS_proberd = prober queue store lib
 LIBS_all = prober dns http list queue store lib	# tests, fuzzers, benches
 
