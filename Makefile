@@ -40,14 +40,15 @@ SRC_prober = prober/smtp_client.c prober/cookie.c prober/battery.c \
 	   prober/verdict.c
 SRC_ctl	 = dnsbl/ctl/dnsblctl.c dnsbl/ctl/ctl_list.c dnsbl/ctl/ctl_probe.c \
 	   dnsbl/ctl/ctl_store.c
-SRC_server = dnsbl/server/dnsbld.c dnsbl/server/udp.c dnsbl/server/tcp.c
+SRC_server = dnsbl/server/dnsbld.c dnsbl/server/udp.c dnsbl/server/tcp.c \
+	   dnsbl/server/metrics.c
 SRC_web	 = dnsbl/web/dnsblweb.c dnsbl/web/web_route.c dnsbl/web/web_api.c \
 	   dnsbl/web/web_page.c dnsbl/web/web_data.c dnsbl/web/web_util.c
 SRC_proberd = prober/proberd.c prober/scheduler.c prober/outcome.c \
 	   prober/delivery.c prober/sink_server.c
 
 LIBS_dnsblctl = queue list store lib
-LIBS_dnsbld = dns store lib
+LIBS_dnsbld = http dns store lib
 LIBS_dnsblweb = http queue list store lib
 LIBS_proberd = prober queue store lib
 LIBS_all = prober dns http list queue store lib	# tests, fuzzers, benches

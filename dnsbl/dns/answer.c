@@ -430,6 +430,7 @@ type_index(uint16_t qtype)
 {
 	switch (qtype) {
 	case LDNS_RR_TYPE_A:	return ANS_T_A;
+	case LDNS_RR_TYPE_AAAA:	return ANS_T_AAAA;
 	case LDNS_RR_TYPE_TXT:	return ANS_T_TXT;
 	case LDNS_RR_TYPE_ANY:	return ANS_T_ANY;
 	case LDNS_RR_TYPE_SOA:	return ANS_T_SOA;
@@ -551,10 +552,14 @@ rcode_index(int rcode)
 
 /* The end of every reply: its length, or nothing when it did not fit. */
 static enum answer_state
-done(const struct wr *w, size_t *outlen)
+done(const struct wr *w, size_t *outlen, struct answer_counters *c)
 {
 	*outlen = w->full ? 0 : w->len;
-	return w->full ? ANSWER_DISCARDED : ANSWER_PROCESSED;
+	if (w->full) {
+		c->dropped[ANS_D_NO_ROOM]++;
+		return ANSWER_DISCARDED;
+	}
+	return ANSWER_PROCESSED;
 }
 
 /*
@@ -568,8 +573,9 @@ header_reply(const struct dns_query *q, int rcode, uint8_t *out,
 	struct wr w = { out, 0, outsize, 0, { 0, 0, 0 } };
 
 	put_header(&w, q, rcode != LDNS_RCODE_NOTIMPL, rcode, 0);
+	c->by_type[ANS_T_NONE]++;
 	c->by_rcode[rcode_index(rcode)]++;
-	return done(&w, outlen);
+	return done(&w, outlen, c);
 }
 
 /* The largest reply the client takes over UDP (RFC 6891 6.2.5). */
@@ -620,7 +626,7 @@ answer_opcode_query(const struct zoneset *zs, struct store_reader *rd,
 		put_opt(w, q, conf, DNS_EDNS_BADVERS_HI);
 		finish(w);
 		c->by_rcode[ANS_R_BADVERS]++;
-		return done(w, outlen);
+		return done(w, outlen, c);
 	}
 	begin(w, q, pkt, LDNS_RCODE_NOERROR, 1);
 	if (q->qclass != LDNS_RR_CLASS_IN)
@@ -637,7 +643,7 @@ answer_opcode_query(const struct zoneset *zs, struct store_reader *rd,
 		LDNS_RCODE_SET(w->buf, rcode & LDNS_RCODE_MASK);
 	finish(w);
 	c->by_rcode[rcode_index(rcode)]++;
-	return done(w, outlen);
+	return done(w, outlen, c);
 }
 
 /*
@@ -658,7 +664,8 @@ answer_query(const struct zoneset *zs, struct store_reader *rd,
 	*outlen = 0;
 	c->queries++;
 	if ((parsed = dns_query_parse(pkt, len, &q)) == DNS_PARSE_DROP) {
-		c->dropped++;
+		c->by_type[ANS_T_NONE]++;
+		c->dropped[ANS_D_MALFORMED]++;
 		return ANSWER_DISCARDED;
 	}
 	switch (q.opcode) {

@@ -30,11 +30,26 @@ struct answer_conf {
 	uint16_t	udp_max;	/* largest UDP reply we send */
 };
 
-/* Counters of one worker (read by others with relaxed loads). */
-enum { ANS_T_A, ANS_T_TXT, ANS_T_ANY, ANS_T_SOA, ANS_T_NS, ANS_T_OTHER,
-    ANS_T_MAX };
+/*
+ * Counters of one thread, written by it alone (others read them with
+ * relaxed loads).  Every query counts once in by_type, ANS_T_NONE for
+ * those without a question to read (dropped, FORMERR, other opcodes), and
+ * every reply once in by_rcode.  dropped[] says why a query got nothing
+ * back; the servers count the reasons below ANS_D_SERVER themselves.
+ */
+enum { ANS_T_A, ANS_T_AAAA, ANS_T_TXT, ANS_T_ANY, ANS_T_SOA, ANS_T_NS,
+    ANS_T_OTHER, ANS_T_NONE, ANS_T_MAX };
 enum { ANS_R_NOERROR, ANS_R_FORMERR, ANS_R_SERVFAIL, ANS_R_NXDOMAIN,
     ANS_R_NOTIMP, ANS_R_REFUSED, ANS_R_BADVERS, ANS_R_MAX };
+enum {
+	ANS_D_MALFORMED,	/* no header, or a response: not a query */
+	ANS_D_NO_ROOM,		/* not even a truncated reply fitted */
+	ANS_D_SERVER,		/* the servers' own reasons: */
+	ANS_D_OVERSIZED = ANS_D_SERVER,	/* UDP datagram over the buffer */
+	ANS_D_SEND_FAILED,	/* UDP: sendmmsg refused the reply */
+	ANS_D_BAD_LENGTH,	/* TCP: a length prefix no query has */
+	ANS_D_MAX
+};
 
 struct answer_counters {
 	uint64_t	queries;
@@ -42,18 +57,20 @@ struct answer_counters {
 	uint64_t	by_rcode[ANS_R_MAX];
 	uint64_t	listed;		/* answers saying "listed" */
 	uint64_t	truncated;
-	uint64_t	dropped;	/* not answered at all */
+	uint64_t	dropped[ANS_D_MAX];	/* not answered at all */
 	uint64_t	tcp_queries;
 	uint64_t	tcp_connections;
 	uint64_t	tcp_refused;	/* no memory or descriptor for it */
 	uint64_t	tcp_evicted;	/* idle longest when the cap was hit */
 	uint64_t	tcp_timeouts;	/* idle, unread answers, slow query */
-	uint64_t	oversized;	/* UDP datagrams over the buffer */
 };
 
-#define ANSWER_TYPE_NAMES { "A", "TXT", "ANY", "SOA", "NS", "other" }
+#define ANSWER_TYPE_NAMES { "A", "AAAA", "TXT", "ANY", "SOA", "NS", \
+	"other", "none" }
 #define ANSWER_RCODE_NAMES { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", \
 	"NOTIMP", "REFUSED", "BADVERS" }
+#define ANSWER_DROP_NAMES { "malformed", "no_room", "oversized", \
+	"send_failed", "bad_length" }
 
 /* Fills conf with defaults: TTL 1800, test point 127.0.0.2, no template. */
 void	answer_conf_init(struct answer_conf *);

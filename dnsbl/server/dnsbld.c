@@ -16,6 +16,8 @@
  * The main thread owns the signals: SIGTERM/SIGINT stop the workers and
  * exit 0, SIGHUP rereads the zone files (the new set is swapped in
  * atomically; a failed reload keeps the old one), SIGUSR1 prints counters.
+ * With [dnsbld] metrics_listen, the same loop serves the counters over
+ * HTTP (metrics.c).
  */
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -97,13 +99,32 @@ config_codes(struct dnsbld *d, const char *list)
 	return 0;
 }
 
+/* [dnsbld] metrics_listen: one address, or none (no metrics server). */
+static int
+config_metrics(struct dnsbld *d)
+{
+	const char *s, *why;
+
+	if ((s = config_str(d->cfg, "dnsbld", "metrics_listen", NULL)) ==
+	    NULL)
+		return 0;
+	if (listen_parse(s, &d->metrics_addr, &why) == -1) {
+		log_warnx("%s: [dnsbld] metrics_listen: bad address \"%s\" "
+		    "(%s; want 127.0.0.1:9153 or [::1]:9153)",
+		    config_name(d->cfg), s, why);
+		return -1;
+	}
+	d->metrics_on = 1;
+	return 0;
+}
+
 static int
 load_config(struct dnsbld *d)
 {
 	static const char *const keys[] = { "listen", "zones", "workers",
 	    "user", "ttl", "txt_template", "test_codes", "tcp_idle_timeout",
 	    "tcp_max_connections", "tcp_query_timeout", "udp_payload",
-	    "syslog", NULL };
+	    "syslog", "metrics_listen", NULL };
 	struct config	*c = d->cfg;
 	int64_t		 n;
 	const char	*s;
@@ -150,7 +171,7 @@ load_config(struct dnsbld *d)
 	    "dnsbld", "tcp_max_connections", 64, 1, 100000, &d->tcp_max) ==
 	    -1)
 		return -1;
-	return 0;
+	return config_metrics(d);
 }
 
 /* --- Workers --------------------------------------------------------- */
@@ -216,69 +237,6 @@ worker_free(struct worker *w)
 
 /* --- Signals --------------------------------------------------------- */
 
-#define LOAD(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
-
-/* Adds the counters c (written by another thread) into s. */
-static void
-counters_add(struct answer_counters *s, const struct answer_counters *c)
-{
-	s->queries += LOAD(c->queries);
-	for (int t = 0; t < ANS_T_MAX; t++)
-		s->by_type[t] += LOAD(c->by_type[t]);
-	for (int r = 0; r < ANS_R_MAX; r++)
-		s->by_rcode[r] += LOAD(c->by_rcode[r]);
-	s->listed += LOAD(c->listed);
-	s->truncated += LOAD(c->truncated);
-	s->dropped += LOAD(c->dropped);
-	s->tcp_queries += LOAD(c->tcp_queries);
-	s->tcp_connections += LOAD(c->tcp_connections);
-	s->tcp_refused += LOAD(c->tcp_refused);
-	s->tcp_evicted += LOAD(c->tcp_evicted);
-	s->tcp_timeouts += LOAD(c->tcp_timeouts);
-	s->oversized += LOAD(c->oversized);
-}
-
-static void
-print_counters(struct dnsbld *d)
-{
-	static const char *tnames[] = ANSWER_TYPE_NAMES;
-	static const char *rnames[] = ANSWER_RCODE_NAMES;
-	struct answer_counters	s;
-	char			line[1024];
-	size_t			n = 0;
-
-	memset(&s, 0, sizeof(s));
-	/* Workers write their own counters; a slightly stale sum is fine. */
-	for (int i = 0; i < d->nworkers; i++) {
-		struct worker *w = d->workers[i];
-		counters_add(&s, &w->cnt);
-		for (int k = 0; k < w->nsocks; k++)
-			counters_add(&s, udp_server_counters(w->socks[k].udp));
-	}
-	n += snprintf(line + n, sizeof(line) - n, "queries %llu (",
-	    (unsigned long long)s.queries);
-	for (int t = 0; t < ANS_T_MAX; t++)
-		n += snprintf(line + n, sizeof(line) - n, "%s%s %llu",
-		    t ? ", " : "", tnames[t],
-		    (unsigned long long)s.by_type[t]);
-	n += snprintf(line + n, sizeof(line) - n, ")");
-	for (int r = 0; r < ANS_R_MAX; r++)
-		n += snprintf(line + n, sizeof(line) - n, " %s %llu",
-		    rnames[r], (unsigned long long)s.by_rcode[r]);
-	log_info("%s", line);
-	log_info("listed %llu, tcp connections %llu (refused %llu, evicted "
-	    "%llu, timed out %llu), tcp queries %llu, truncated %llu, "
-	    "dropped %llu (oversized %llu)",
-	    (unsigned long long)s.listed,
-	    (unsigned long long)s.tcp_connections,
-	    (unsigned long long)s.tcp_refused,
-	    (unsigned long long)s.tcp_evicted,
-	    (unsigned long long)s.tcp_timeouts,
-	    (unsigned long long)s.tcp_queries,
-	    (unsigned long long)s.truncated, (unsigned long long)s.dropped,
-	    (unsigned long long)s.oversized);
-}
-
 static void
 reload_zones(struct dnsbld *d)
 {
@@ -287,6 +245,7 @@ reload_zones(struct dnsbld *d)
 	if ((zs = zoneset_load(d->zonefiles, d->nzonefiles, d->zonedir)) ==
 	    NULL) {
 		log_warnx("reload failed: still serving the old zones");
+		d->reload_failures++;
 		return;
 	}
 	old = __atomic_exchange_n(&d->zones, zs, __ATOMIC_ACQ_REL);
@@ -297,6 +256,7 @@ reload_zones(struct dnsbld *d)
 	 */
 	zoneset_free(d->retired);
 	d->retired = old;
+	d->reloads++;
 	log_info("reloaded %d zones", zs->n);
 }
 
@@ -311,7 +271,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		reload_zones(d);
 		break;
 	case SIGUSR1:
-		print_counters(d);
+		metrics_log(d);
 		break;
 	default:
 		__atomic_store_n(&d->stopping, 1, __ATOMIC_RELAXED);
@@ -421,6 +381,8 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (int i = 0; i < d.nworkers; i++)
 		d.workers[i] = worker_new(&d, i);
+	if (d.metrics_on)
+		d.metrics = metrics_open(&d, &d.metrics_addr);
 	if (privs_drop(&privs) == -1)
 		exit(2);
 	for (int i = 0; i < d.nworkers; i++)
@@ -432,13 +394,16 @@ main(int argc, char **argv)
 		if (sigev[i] == NULL || event_add(sigev[i], NULL) == -1)
 			fatalx("cannot handle signal %d", sigs[i]);
 	}
+	if (d.metrics != NULL)
+		metrics_start(d.metrics, d.main_base);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	announce(&d);
 	event_base_dispatch(d.main_base);
 	for (int i = 0; i < d.nworkers; i++)
 		worker_join(d.workers[i]);
 	log_info("stopping");
-	print_counters(&d);
+	metrics_log(&d);
+	metrics_close(d.metrics);
 	for (int i = 0; i < 4; i++)
 		event_free(sigev[i]);
 	for (int i = 0; i < d.nworkers; i++)

@@ -4,7 +4,9 @@
  * dnsbld.c is the process: configuration, workers, signals, main.  udp.c
  * answers UDP: one thread per UDP socket, reading and answering batches.
  * tcp.c answers TCP on a worker's event loop: accepting, RFC 7766
- * pipelining, back-pressure, deadlines, eviction at the cap.  A worker is
+ * pipelining, back-pressure, deadlines, eviction at the cap.  metrics.c
+ * sums the counters on the main thread, for SIGUSR1 and for Prometheus
+ * (HTTP on the main thread's event loop).  A worker is
  * one event loop thread (its TCP) and one thread per UDP socket, each with
  * its own store reader and counters, so they share nothing but the
  * read-only configuration and the zones, which SIGHUP swaps atomically.
@@ -34,6 +36,7 @@
 /* Every socket: one per worker on each address, IPv6 only for [::]. */
 #define DNSBLD_LISTEN_FLAGS	(LISTEN_REUSEPORT | LISTEN_V6ONLY)
 
+struct metrics;			/* metrics.c */
 struct udp_server;		/* udp.c */
 struct tcpconn;			/* tcp.c */
 TAILQ_HEAD(tcpconns, tcpconn);
@@ -79,8 +82,13 @@ struct dnsbld {
 	int64_t			 tcp_query;	/* seconds */
 	int64_t			 tcp_max;	/* connections per worker */
 	struct worker		*workers[MAX_WORKERS];
-	struct event_base	*main_base;
+	struct event_base	*main_base;	/* signals, metrics */
 	int			 stopping;	/* read by UDP threads */
+	struct listen_addr	 metrics_addr;
+	int			 metrics_on;	/* metrics_addr was given */
+	struct metrics		*metrics;
+	uint64_t		 reloads;	/* main thread only */
+	uint64_t		 reload_failures;
 };
 
 /* The zones to answer from now (a reload may swap them at any time). */
@@ -115,5 +123,22 @@ void		 tcp_worker_init(struct worker *w);
 void		 tcp_listen(struct worker *w, struct worker_sock *s,
 		    const struct listen_addr *la);
 void		 tcp_worker_free(struct worker *w);
+
+/*
+ * metrics.c, all on the main thread.  metrics_sum() fills s with the sum
+ * of every thread's counters (each a little stale, none ahead of what
+ * happened) and returns the TCP connections open now.  metrics_log()
+ * logs the sum (SIGUSR1).  metrics_open() opens the listener of la (at
+ * start-up, before privileges are dropped; fatal when it cannot) and
+ * returns the metrics, which metrics_start() serves on base (GET or
+ * HEAD /metrics: the Prometheus text format 0.0.4; other paths 404,
+ * other methods 405).  metrics_close() closes everything; NULL is a
+ * no-op.
+ */
+uint64_t	 metrics_sum(struct dnsbld *d, struct answer_counters *s);
+void		 metrics_log(struct dnsbld *d);
+struct metrics	*metrics_open(struct dnsbld *d, const struct listen_addr *la);
+void		 metrics_start(struct metrics *m, struct event_base *base);
+void		 metrics_close(struct metrics *m);
 
 #endif

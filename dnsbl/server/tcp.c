@@ -186,7 +186,7 @@ tcp_answer(struct tcpconn *tc)
 		qlen = (size_t)lenb[0] << 8 | lenb[1];
 		if (qlen < 12 || qlen > PKT_MAX) {
 			/* Not a query we would answer: drop the connection. */
-			w->cnt.dropped++;
+			w->cnt.dropped[ANS_D_BAD_LENGTH]++;
 			tcp_close(tc);
 			return -1;
 		}

@@ -63,8 +63,7 @@ udp_serve(void *arg)
 		for (int i = m = 0; i < n; i++) {
 			if (u->inm[i].msg_hdr.msg_flags & MSG_TRUNC) {
 				/* Not the whole datagram: not a query. */
-				u->cnt.oversized++;
-				u->cnt.dropped++;
+				u->cnt.dropped[ANS_D_OVERSIZED]++;
 				continue;
 			}
 			size_t len;
@@ -88,7 +87,7 @@ udp_serve(void *arg)
 					r = 0;
 					continue;
 				}
-				u->cnt.dropped += m - sent;
+				u->cnt.dropped[ANS_D_SEND_FAILED] += m - sent;
 				break;
 			}
 		}
