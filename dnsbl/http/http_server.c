@@ -167,17 +167,22 @@ send_response(struct hconn *c, const struct http_request *req,
 {
 	struct evbuffer	*out = bufferevent_get_output(c->bev);
 	size_t		 len = r->body ? evbuffer_get_length(r->body) : 0;
+	const char	*conn = "";
 
 	if (req == NULL || !req->keep_alive || r->close)
 		c->close = 1;
+	/* An HTTP/1.0 client closes unless told the connection persists. */
+	if (c->close)
+		conn = "Connection: close\r\n";
+	else if (req->minor == 0)
+		conn = "Connection: keep-alive\r\n";
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n"
 	    "Content-Type: %s\r\n"
 	    "Content-Length: %zu\r\n"
 	    "%s"
 	    "%.*s\r\n", r->status, http_status_text(r->status),
 	    r->content_type ? r->content_type : "text/plain; charset=utf-8",
-	    len, c->close ? "Connection: close\r\n" : "",
-	    (int)r->extralen, r->extra);
+	    len, conn, (int)r->extralen, r->extra);
 	if (r->body && (req == NULL || req->method != HTTP_HEAD))
 		evbuffer_add_buffer(out, r->body);
 	set_stage(c, ST_WRITE);
