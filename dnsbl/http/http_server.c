@@ -9,13 +9,18 @@
  * stage and never moved by a trickle, a cap with eviction of the
  * connection idle longest, EMFILE met by eviction, bounded buffers.
  *
- * A connection is in one of four stages:
+ * A connection is in one of five stages:
  *   IDLE  waiting for the first byte of a request (idle_timeout; the
  *         first request counts from accept, header_timeout);
  *   HEAD  bytes of a head arrived (header_timeout from the first);
  *   BODY  the head was whole, Content-Length bytes to come (body_timeout);
  *   WRITE a response queued, not yet all taken (write_timeout); nothing
- *         is read meanwhile.
+ *         is read meanwhile;
+ *   LINGER the last response taken and our side shut: what the client
+ *         still sends is read and dropped until its EOF (ERROR_LINGER at
+ *         most).  Closing with unread input would send a reset, and a
+ *         reset makes the client's TCP drop the response it has not yet
+ *         read -- the 400, 413 or 431 telling it why.
  * Heads are parsed from a copy in one buffer shared by every connection
  * (single thread; the handler runs before any other parse); a head that
  * waits for its body is kept as its raw bytes and parsed again when the
@@ -43,7 +48,7 @@
 #define ACCEPT_BATCH	64
 #define ERROR_LINGER	5	/* s: the most an error answer may take */
 
-enum stage { ST_IDLE, ST_HEAD, ST_BODY, ST_WRITE };
+enum stage { ST_IDLE, ST_HEAD, ST_BODY, ST_WRITE, ST_LINGER };
 
 struct hconn {
 	struct http_server	*srv;
@@ -156,6 +161,13 @@ set_stage(struct hconn *c, int stage)
 		set_deadline(c, c->close && c->requests == 0 ?
 		    (cf->write_timeout < ERROR_LINGER ? cf->write_timeout :
 		    ERROR_LINGER) : cf->write_timeout);
+		break;
+	case ST_LINGER:
+		shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+		set_deadline(c, cf->write_timeout < ERROR_LINGER ?
+		    cf->write_timeout : ERROR_LINGER);
+		bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
+		bufferevent_enable(c->bev, EV_READ);
 		break;
 	}
 }
@@ -330,6 +342,10 @@ conn_input(struct hconn *c)
 	case ST_BODY:
 		read_body(c);
 		break;
+	case ST_LINGER:
+		evbuffer_drain(bufferevent_get_input(c->bev),
+		    evbuffer_get_length(bufferevent_get_input(c->bev)));
+		break;
 	default:
 		break;		/* WRITE: read nothing until it is taken */
 	}
@@ -351,7 +367,8 @@ on_write(struct bufferevent *bev, void *arg)
 	if (c->stage != ST_WRITE)
 		return;		/* a 100 Continue went out */
 	if (c->close) {
-		conn_free(c);
+		set_stage(c, ST_LINGER);
+		conn_input(c);		/* drop what came meanwhile */
 		return;
 	}
 	set_stage(c, ST_IDLE);
@@ -380,6 +397,10 @@ on_deadline(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (c->stage == ST_LINGER) {
+		conn_free(c);		/* the client did not close: its loss */
+		return;
+	}
 	c->srv->stats.timeouts++;
 	if (c->stage == ST_HEAD || c->stage == ST_BODY)
 		send_error(c, 408, "request not received in time");
