@@ -497,6 +497,32 @@ accept_resume(evutil_socket_t fd, short what, void *arg)
 		event_add(l->ev, NULL);
 }
 
+/*
+ * Out of descriptors.  Linux fails accept with EMFILE before it looks at
+ * the queue, so only the first accept on a readable listener says that a
+ * client waits (waiting); later in a batch the queue may be empty, and
+ * evicting then would close a connection for no one (the listener stays
+ * readable if someone does wait: we are called again).  Room is made by
+ * evicting the connection idle longest, then accepting on the next turn
+ * of the loop, when the freed descriptor is closed.  With nothing to
+ * evict, accepting stops for a second: the listener stays readable, and
+ * retrying at once would spin.
+ */
+static void
+accept_full(struct http_server *s, int waiting)
+{
+	struct timeval second = { 1, 0 };
+
+	if (!waiting)
+		return;
+	for (struct hlistener *l = s->listeners; l; l = l->next)
+		event_del(l->ev);
+	if (evict_one(s) == 0)
+		event_active(s->resume, EV_TIMEOUT, 0);
+	else
+		evtimer_add(s->resume, &second);
+}
+
 static void
 on_accept(evutil_socket_t lfd, short what, void *arg)
 {
@@ -512,18 +538,8 @@ on_accept(evutil_socket_t lfd, short what, void *arg)
 		fd = accept4(lfd, (struct sockaddr *)&ss, &len,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
-			if (errno == EMFILE || errno == ENFILE) {
-				/*
-				 * Out of descriptors: make room, and accept
-				 * again on the next turn of the loop (the
-				 * freed descriptor closes only then).
-				 */
-				evict_one(s);
-				for (struct hlistener *o = s->listeners; o;
-				    o = o->next)
-					event_del(o->ev);
-				event_active(s->resume, EV_TIMEOUT, 0);
-			}
+			if (errno == EMFILE || errno == ENFILE)
+				accept_full(s, i == 0);
 			return;
 		}
 		conn_new(s, fd, &ss);

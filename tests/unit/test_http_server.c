@@ -11,6 +11,7 @@
  * them: answered, closed, and when.
  */
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -457,6 +458,75 @@ test_evict(void)
 	pump(20);
 }
 
+/* CPU seconds this process has used. */
+static double
+cpu(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+/*
+ * Limits this process to the descriptors it holds now: the next accept
+ * fails with EMFILE.  Returns the old limit, for fd_unlimit.
+ */
+static struct rlimit
+fd_limit(void)
+{
+	struct rlimit	old, now;
+	int		fd = dup(0);
+
+	close(fd);
+	getrlimit(RLIMIT_NOFILE, &old);
+	now = old;
+	now.rlim_cur = (rlim_t)fd;	/* 0 .. fd - 1 are all taken */
+	setrlimit(RLIMIT_NOFILE, &now);
+	return old;
+}
+
+static void
+test_emfile(void)
+{
+	struct http_server_stats	 st;
+	struct client			*a, *b;
+	struct rlimit			 old;
+	uint64_t			 evicted;
+	double				 used;
+
+	/* Out of descriptors, none to evict: wait, do not spin. */
+	settle();
+	a = client_open();
+	old = fd_limit();
+	used = cpu();
+	pump(500);
+	used = cpu() - used;
+	http_server_stats(srv, &st);
+	is_int(st.open, 0, "out of descriptors: nothing accepted");
+	ok(used < 0.1, "  nor spun on (%.2f s of CPU in 0.5 s)", used);
+	setrlimit(RLIMIT_NOFILE, &old);
+	ok(exchange(a, "GET /later HTTP/1.1\r\nHost: h\r\n\r\n", 200,
+	    "/later"), "  accepted and served once descriptors are back");
+
+	/* Out of descriptors with one to evict: it makes room. */
+	http_server_stats(srv, &st);
+	evicted = st.evicted;
+	b = client_open();
+	old = fd_limit();
+	pump(100);
+	setrlimit(RLIMIT_NOFILE, &old);
+	client_read(a);
+	http_server_stats(srv, &st);
+	is_int(st.evicted - evicted, 1, "out of descriptors: one evicted");
+	ok(a->eof != 0, "  the one idle longest");
+	ok(exchange(b, "GET /room HTTP/1.1\r\nHost: h\r\n\r\n", 200,
+	    "/room"), "  the new one served");
+	client_close(a);
+	client_close(b);
+}
+
 static void
 test_write_timeout(void)
 {
@@ -577,6 +647,7 @@ main(void)
 	test_trickle();
 	test_evict();
 	test_write_timeout();
+	test_emfile();
 	test_continue();
 	test_malformed();
 	test_http10();
