@@ -12,7 +12,8 @@
  * A connection is in one of five stages:
  *   IDLE  waiting for the first byte of a request (idle_timeout; the
  *         first request counts from accept, header_timeout);
- *   HEAD  bytes of a head arrived (header_timeout from the first);
+ *   HEAD  bytes of a head arrived (header_timeout from the first; for
+ *         the first request, from accept: the head must be whole by then);
  *   BODY  the head was whole, Content-Length bytes to come (body_timeout);
  *   WRITE a response queued, not yet all taken (write_timeout); nothing
  *         is read meanwhile;
@@ -149,7 +150,14 @@ set_stage(struct hconn *c, int stage)
 		bufferevent_enable(c->bev, EV_READ);
 		break;
 	case ST_HEAD:
-		set_deadline(c, cf->header_timeout);
+		/*
+		 * The first head keeps the deadline set at accept (also
+		 * header_timeout): a client silent until just before it,
+		 * then trickling, would otherwise hold the connection twice
+		 * as long.
+		 */
+		if (c->requests > 0)
+			set_deadline(c, cf->header_timeout);
 		break;
 	case ST_BODY:
 		set_deadline(c, cf->body_timeout);
@@ -398,7 +406,7 @@ on_deadline(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (c->stage == ST_LINGER) {
-		conn_free(c);		/* the client did not close: its loss */
+		conn_free(c);		/* the client never closed */
 		return;
 	}
 	c->srv->stats.timeouts++;

@@ -7,7 +7,8 @@
  * length.  One request at a time per connection, kept alive while both
  * sides want.  Against hostile clients, every connection has one deadline
  * that bytes trickling in do not move: the whole head within
- * header_timeout of its first byte (408), the body within body_timeout
+ * header_timeout of its first byte, or of accept for a connection's first
+ * request (408), the body within body_timeout
  * (408), the response read within write_timeout, idle_timeout between
  * requests; heads over HTTP_HEAD_MAX get 431, bodies over max_body 413
  * (unread); at max_connections a new connection evicts the one idle

@@ -394,6 +394,19 @@ test_idle(void)
 	client_close(c);
 }
 
+/* Sends s a byte per 0.3 s until the server closes (or s is sent). */
+static void
+trickle(struct client *c, const char *s)
+{
+	for (const char *p = s; *p && c->eof == 0; p++) {
+		client_send(c, p, 1);
+		for (double t = now() + 0.3; now() < t && c->eof == 0; ) {
+			pump(10);
+			client_read(c);
+		}
+	}
+}
+
 static void
 test_trickle(void)
 {
@@ -401,13 +414,7 @@ test_trickle(void)
 	struct client	*c = client_open(), *quiet = client_open();
 	double		 start = now(), took;
 
-	for (const char *p = req; *p && c->eof == 0; p++) {
-		client_send(c, p, 1);
-		for (double t = now() + 0.3; now() < t && c->eof == 0; ) {
-			pump(10);
-			client_read(c);
-		}
-	}
+	trickle(c, req);
 	took = now() - start;
 	ok(strncmp(c->buf, "HTTP/1.1 408 ", 13) == 0,
 	    "a head trickled a byte per 0.3 s: 408");
@@ -420,6 +427,18 @@ test_trickle(void)
 	ok(took > 0.9 && took < 1.5, "  after header_timeout (%.2f s)", took);
 	client_close(c);
 	client_close(quiet);
+
+	/* Silent at first, then trickling: the first head counts from accept. */
+	c = client_open();
+	start = now();
+	pump(600);
+	trickle(c, req);
+	took = now() - start;
+	ok(strncmp(c->buf, "HTTP/1.1 408 ", 13) == 0 && c->eof == 1,
+	    "silent for 0.6 s, then trickling: 408 and closed");
+	ok(took > 0.9 && took < 1.5, "  header_timeout after connecting, "
+	    "not after the first byte (%.2f s)", took);
+	client_close(c);
 }
 
 static void
