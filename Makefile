@@ -57,7 +57,8 @@ LIB	 = $(foreach m,$(LIBS_all),$(SRC_$(m)))
 PROGS	 = dnsbl/dnsblctl dnsbl/dnsbld dnsbl/dnsblweb prober/proberd
 UNIT	 = test_addr test_listen test_store test_import test_config \
 	   test_answer test_probe_policy test_queue test_smtp_client test_cookie \
-	   test_battery test_sink test_verdict test_http_parse
+	   test_battery test_sink test_verdict test_http_parse \
+	   test_http_server
 BENCH	 = store_bench
 
 # build/rel/libstore.a and the like, in link order.

@@ -113,6 +113,8 @@ http_param(const char *q, size_t len, const char *name, char *out,
 {
 	size_t nl = strlen(name), i = 0;
 
+	if (size == 0)
+		return -1;
 	while (i < len) {
 		size_t end = i;
 		while (end < len && q[end] != '&' && q[end] != ';')
@@ -134,9 +136,10 @@ http_param(const char *q, size_t len, const char *name, char *out,
 						return -1;
 					c = h * 16 + l;
 					j += 2;
-					if (c == 0)
-						return -1;
 				}
+				/* Raw or encoded, a NUL would cut the value. */
+				if (c == 0)
+					return -1;
 				if (n + 1 >= size)
 					return -1;
 				out[n++] = (char)c;
@@ -202,11 +205,33 @@ has_token(const char *list, const char *t)
 	return 0;
 }
 
+/*
+ * absolute-form (9112 3.2.2) to origin-form: drops the scheme and the
+ * authority, which end at the first '/' or '?' ("http://h?q" is "/?q",
+ * not a path found in the query).  The byte before a '?' belongs to the
+ * authority, so the '/' is written there; t is within a line.
+ */
+static char *
+origin_form(char *t)
+{
+	char *a = t + (t[4] == ':' ? 7 : 8);
+	char *e = a + strcspn(a, "/?");
+
+	if (*e == '/')
+		return e;
+	if (*e == '?') {
+		e[-1] = '/';
+		return e - 1;
+	}
+	strcpy(t, "/");		/* "http://host": "/" fits */
+	return t;
+}
+
 static int
 parse_request_line(char *line, struct http_request *r)
 {
 	char	*sp1, *sp2, *t;
-	size_t	 i;
+	size_t	 i, plen;
 
 	if ((sp1 = strchr(line, ' ')) == NULL ||
 	    (sp2 = strchr(sp1 + 1, ' ')) == NULL || strchr(sp2 + 1, ' '))
@@ -232,29 +257,26 @@ parse_request_line(char *line, struct http_request *r)
 	t = sp1 + 1;
 	if (strlen(t) > HTTP_TARGET_MAX)
 		return -414;
-	/* absolute-form (9112 3.2.2): drop the scheme and authority. */
 	if (strncasecmp(t, "http://", 7) == 0 ||
-	    strncasecmp(t, "https://", 8) == 0) {
-		char *slash = strchr(t + (t[4] == ':' ? 7 : 8), '/');
-		if (slash != NULL)
-			t = slash;
-		else
-			strcpy(t, "/");	/* "http://host": "/" fits */
-	}
+	    strncasecmp(t, "https://", 8) == 0)
+		t = origin_form(t);
 	if (t[0] != '/' && !(t[0] == '*' && t[1] == '\0' &&
 	    r->method == HTTP_OPTIONS))
 		return -400;
+	/* A fragment is never sent (9112 3.2): '#' is refused in the query too. */
 	for (char *p = t; *p; p++)
-		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f ||
+		    *p == '#')
 			return -400;
 	r->target = t;
-	if ((r->query = strchr(t, '?')) != NULL)
-		*r->query++ = '\0';
-	else
-		r->query = t + strlen(t);
-	r->path = t;
-	if (strchr(r->path, '#'))
-		return -400;
+	/*
+	 * The target stays as sent (for logs); the path is decoded into the
+	 * request's own copy, and the query is the target's tail.
+	 */
+	plen = strcspn(t, "?");
+	memcpy(r->path, t, plen);
+	r->path[plen] = '\0';
+	r->query = t[plen] == '?' ? t + plen + 1 : t + plen;
 	if (http_unescape(r->path) == -1)
 		return -400;
 	return 0;
@@ -296,10 +318,9 @@ parse_field(char *line, struct http_request *r)
 static int
 interpret(struct http_request *r)
 {
-	int	host = 0;
+	int	host = 0, closing = 0, keep = 0;
 
 	r->content_length = -1;
-	r->keep_alive = r->minor >= 1;
 	for (int i = 0; i < r->nheaders; i++) {
 		const char *n = r->headers[i].name, *v = r->headers[i].value;
 		if (strcmp(n, "content-length") == 0) {
@@ -317,18 +338,20 @@ interpret(struct http_request *r)
 		} else if (strcmp(n, "transfer-encoding") == 0)
 			return -501;
 		else if (strcmp(n, "connection") == 0) {
-			if (has_token(v, "close"))
-				r->keep_alive = 0;
-			else if (has_token(v, "keep-alive"))
-				r->keep_alive = 1;
+			closing |= has_token(v, "close");
+			keep |= has_token(v, "keep-alive");
 		} else if (strcmp(n, "expect") == 0)
-			r->expect_continue = strcasecmp(v, "100-continue") == 0;
+			/* 9110 10.1.1: ignored in an HTTP/1.0 request. */
+			r->expect_continue = r->minor >= 1 &&
+			    strcasecmp(v, "100-continue") == 0;
 		else if (strcmp(n, "host") == 0)
 			host++;
 	}
 	/* 9112 3.2: exactly one Host in HTTP/1.1. */
 	if (r->minor >= 1 && host != 1)
 		return -400;
+	/* close wins, whichever Connection field says it. */
+	r->keep_alive = !closing && (r->minor >= 1 || keep);
 	return 0;
 }
 
@@ -340,8 +363,12 @@ http_parse_head(char *buf, size_t len, struct http_request *r)
 	int	 rc, first = 1;
 
 	memset(r, 0, sizeof(*r));
-	/* 9112 2.2: empty lines before the request line are ignored. */
-	while (p < end && (*p == '\r' || *p == '\n'))
+	/*
+	 * 9112 2.2: empty lines before the request line are ignored; a CR
+	 * is skipped only with its LF ("\rGET" is not a request line).
+	 */
+	while (p < end && (*p == '\n' ||
+	    (*p == '\r' && p + 1 < end && p[1] == '\n')))
 		p++;
 	for (;;) {
 		if ((nl = line_end(p, end)) == NULL)

@@ -32,15 +32,18 @@ struct http_header {
 };
 
 /*
- * A parsed head.  Its strings point into buf, the caller's copy of the
+ * A parsed head.  Its pointers point into buf, the caller's copy of the
  * head that http_parse_head rewrote in place (NULs, lower-cased names):
- * valid while that copy is.
+ * valid while that copy is.  The decoded path is the request's own.
  */
 struct http_request {
 	int			 method;	/* enum http_method */
-	char			*target;	/* "/path?query" as sent */
-	char			*path;		/* decoded: no %XX, no query */
-	char			*query;		/* after '?', or "" */
+	char			*target;	/* "/path?query" as sent
+						   (absolute-form less its
+						   scheme and authority) */
+	char			 path[HTTP_TARGET_MAX + 1];
+						/* decoded: no %XX, no query */
+	char			*query;		/* target after '?', or "" */
 	int			 minor;		/* HTTP/1.minor */
 	struct http_header	 headers[HTTP_HEADERS_MAX];
 	int			 nheaders;
@@ -57,7 +60,10 @@ struct http_request {
  * Parses the head at the start of buf (len bytes; the caller's writable
  * copy, which is rewritten).  Returns HTTP_PARSE_MORE, the head's length,
  * or minus the status to answer: 400, 414, 431, 501 (Transfer-Encoding,
- * unknown method), 505 (not HTTP/1.x).
+ * unknown method; methods are case-sensitive, so "get" is one), 505 (not
+ * HTTP/1.x).  keep_alive: HTTP/1.1 unless a Connection field says close,
+ * HTTP/1.0 only if one says keep-alive; Expect: 100-continue counts in
+ * HTTP/1.1 only.
  */
 int		 http_parse_head(char *buf, size_t len, struct http_request *);
 
@@ -67,7 +73,8 @@ const char	*http_header(const struct http_request *, const char *name);
 /*
  * Finds name in a query string or form body ("a=1&b=x%20y"): decodes its
  * value ('+' is a space) into out (size bytes).  Returns its length, or
- * -1 when absent or undecodable or too long.
+ * -1 when absent, undecodable (a bad escape, a NUL raw or encoded) or too
+ * long for out.  The first of repeated names counts.
  */
 int		 http_param(const char *query, size_t len, const char *name,
 		    char *out, size_t size);

@@ -9,13 +9,19 @@
  * stage and never moved by a trickle, a cap with eviction of the
  * connection idle longest, EMFILE met by eviction, bounded buffers.
  *
- * A connection is in one of four stages:
+ * A connection is in one of five stages:
  *   IDLE  waiting for the first byte of a request (idle_timeout; the
  *         first request counts from accept, header_timeout);
- *   HEAD  bytes of a head arrived (header_timeout from the first);
+ *   HEAD  bytes of a head arrived (header_timeout from the first; for
+ *         the first request, from accept: the head must be whole by then);
  *   BODY  the head was whole, Content-Length bytes to come (body_timeout);
  *   WRITE a response queued, not yet all taken (write_timeout); nothing
- *         is read meanwhile.
+ *         is read meanwhile;
+ *   LINGER the last response taken and our side shut: what the client
+ *         still sends is read and dropped until its EOF (ERROR_LINGER at
+ *         most).  Closing with unread input would send a reset, and a
+ *         reset makes the client's TCP drop the response it has not yet
+ *         read -- the 400, 413 or 431 telling it why.
  * Heads are parsed from a copy in one buffer shared by every connection
  * (single thread; the handler runs before any other parse); a head that
  * waits for its body is kept as its raw bytes and parsed again when the
@@ -43,7 +49,7 @@
 #define ACCEPT_BATCH	64
 #define ERROR_LINGER	5	/* s: the most an error answer may take */
 
-enum stage { ST_IDLE, ST_HEAD, ST_BODY, ST_WRITE };
+enum stage { ST_IDLE, ST_HEAD, ST_BODY, ST_WRITE, ST_LINGER };
 
 struct hconn {
 	struct http_server	*srv;
@@ -144,7 +150,14 @@ set_stage(struct hconn *c, int stage)
 		bufferevent_enable(c->bev, EV_READ);
 		break;
 	case ST_HEAD:
-		set_deadline(c, cf->header_timeout);
+		/*
+		 * The first head keeps the deadline set at accept (also
+		 * header_timeout): a client silent until just before it,
+		 * then trickling, would otherwise hold the connection twice
+		 * as long.
+		 */
+		if (c->requests > 0)
+			set_deadline(c, cf->header_timeout);
 		break;
 	case ST_BODY:
 		set_deadline(c, cf->body_timeout);
@@ -157,6 +170,13 @@ set_stage(struct hconn *c, int stage)
 		    (cf->write_timeout < ERROR_LINGER ? cf->write_timeout :
 		    ERROR_LINGER) : cf->write_timeout);
 		break;
+	case ST_LINGER:
+		shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+		set_deadline(c, cf->write_timeout < ERROR_LINGER ?
+		    cf->write_timeout : ERROR_LINGER);
+		bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
+		bufferevent_enable(c->bev, EV_READ);
+		break;
 	}
 }
 
@@ -167,17 +187,22 @@ send_response(struct hconn *c, const struct http_request *req,
 {
 	struct evbuffer	*out = bufferevent_get_output(c->bev);
 	size_t		 len = r->body ? evbuffer_get_length(r->body) : 0;
+	const char	*conn = "";
 
 	if (req == NULL || !req->keep_alive || r->close)
 		c->close = 1;
+	/* An HTTP/1.0 client closes unless told the connection persists. */
+	if (c->close)
+		conn = "Connection: close\r\n";
+	else if (req->minor == 0)
+		conn = "Connection: keep-alive\r\n";
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n"
 	    "Content-Type: %s\r\n"
 	    "Content-Length: %zu\r\n"
 	    "%s"
 	    "%.*s\r\n", r->status, http_status_text(r->status),
 	    r->content_type ? r->content_type : "text/plain; charset=utf-8",
-	    len, c->close ? "Connection: close\r\n" : "",
-	    (int)r->extralen, r->extra);
+	    len, conn, (int)r->extralen, r->extra);
 	if (r->body && (req == NULL || req->method != HTTP_HEAD))
 		evbuffer_add_buffer(out, r->body);
 	set_stage(c, ST_WRITE);
@@ -325,6 +350,10 @@ conn_input(struct hconn *c)
 	case ST_BODY:
 		read_body(c);
 		break;
+	case ST_LINGER:
+		evbuffer_drain(bufferevent_get_input(c->bev),
+		    evbuffer_get_length(bufferevent_get_input(c->bev)));
+		break;
 	default:
 		break;		/* WRITE: read nothing until it is taken */
 	}
@@ -346,7 +375,8 @@ on_write(struct bufferevent *bev, void *arg)
 	if (c->stage != ST_WRITE)
 		return;		/* a 100 Continue went out */
 	if (c->close) {
-		conn_free(c);
+		set_stage(c, ST_LINGER);
+		conn_input(c);		/* drop what came meanwhile */
 		return;
 	}
 	set_stage(c, ST_IDLE);
@@ -375,6 +405,10 @@ on_deadline(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (c->stage == ST_LINGER) {
+		conn_free(c);		/* the client never closed */
+		return;
+	}
 	c->srv->stats.timeouts++;
 	if (c->stage == ST_HEAD || c->stage == ST_BODY)
 		send_error(c, 408, "request not received in time");
@@ -471,6 +505,32 @@ accept_resume(evutil_socket_t fd, short what, void *arg)
 		event_add(l->ev, NULL);
 }
 
+/*
+ * Out of descriptors.  Linux fails accept with EMFILE before it looks at
+ * the queue, so only the first accept on a readable listener says that a
+ * client waits (waiting); later in a batch the queue may be empty, and
+ * evicting then would close a connection for no one (the listener stays
+ * readable if someone does wait: we are called again).  Room is made by
+ * evicting the connection idle longest, then accepting on the next turn
+ * of the loop, when the freed descriptor is closed.  With nothing to
+ * evict, accepting stops for a second: the listener stays readable, and
+ * retrying at once would spin.
+ */
+static void
+accept_full(struct http_server *s, int waiting)
+{
+	struct timeval second = { 1, 0 };
+
+	if (!waiting)
+		return;
+	for (struct hlistener *l = s->listeners; l; l = l->next)
+		event_del(l->ev);
+	if (evict_one(s) == 0)
+		event_active(s->resume, EV_TIMEOUT, 0);
+	else
+		evtimer_add(s->resume, &second);
+}
+
 static void
 on_accept(evutil_socket_t lfd, short what, void *arg)
 {
@@ -486,18 +546,8 @@ on_accept(evutil_socket_t lfd, short what, void *arg)
 		fd = accept4(lfd, (struct sockaddr *)&ss, &len,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
-			if (errno == EMFILE || errno == ENFILE) {
-				/*
-				 * Out of descriptors: make room, and accept
-				 * again on the next turn of the loop (the
-				 * freed descriptor closes only then).
-				 */
-				evict_one(s);
-				for (struct hlistener *o = s->listeners; o;
-				    o = o->next)
-					event_del(o->ev);
-				event_active(s->resume, EV_TIMEOUT, 0);
-			}
+			if (errno == EMFILE || errno == ENFILE)
+				accept_full(s, i == 0);
 			return;
 		}
 		conn_new(s, fd, &ss);

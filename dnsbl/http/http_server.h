@@ -7,12 +7,17 @@
  * length.  One request at a time per connection, kept alive while both
  * sides want.  Against hostile clients, every connection has one deadline
  * that bytes trickling in do not move: the whole head within
- * header_timeout of its first byte (408), the body within body_timeout
+ * header_timeout of its first byte, or of accept for a connection's first
+ * request (408), the body within body_timeout
  * (408), the response read within write_timeout, idle_timeout between
  * requests; heads over HTTP_HEAD_MAX get 431, bodies over max_body 413
  * (unread); at max_connections a new connection evicts the one idle
  * longest.  A response is written whole before the next request is read,
  * and the next is not parsed while a client leaves its answer unread.
+ * Before closing after a response, the server shuts its side and drops
+ * what the client still sends until the client closes (5 s at most), so
+ * that no reset destroys the answer.  HTTP/1.0 clients that asked for
+ * keep-alive are told "Connection: keep-alive".
  */
 #ifndef RELAYBL_HTTP_SERVER_H
 #define RELAYBL_HTTP_SERVER_H
@@ -66,7 +71,10 @@ struct http_server *http_server_new(struct event_base *,
 		    const struct http_server_conf *, http_handler_fn,
 		    void *arg);
 
-/* Serves fd, a listening stream socket (listen_open); 0 or -1. */
+/*
+ * Serves fd, a listening stream socket (listen_open); 0 or -1.  The server
+ * owns fd from then on: http_server_free closes it.
+ */
 int		 http_server_listen(struct http_server *, int fd);
 
 /* Closes every connection and listener. */
