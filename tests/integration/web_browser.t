@@ -99,6 +99,7 @@ daemon_start dnsbld "$DNSBLD" -d "$S" -z "$T/bl.test.zone" \
 daemon_ready $pid dnsbld "ready" 100
 ok $? "dnsbld is up"
 daemon_start dnsblweb "$DNSBLWEB" -c "$T/relaybl.conf"
+webpid=$pid
 daemon_ready $pid dnsblweb "ready" 100
 ok $? "dnsblweb is up on 127.0.0.1:$webport"
 
@@ -144,6 +145,12 @@ run ctl lookup $RELAY
 is "$rc" 1 "dnsblctl lookup: not listed (exit 1)"
 like "$(ctl history $RELAY)" "queue +$RELAY by web:127\.0\.0\.1: delist" \
     "  its history: the removal was asked for by web:127.0.0.1"
+# Everything the browser made it do, dnsblweb survived, and it stops
+# clean (under RELAYBL_BIN=build/asan: no leak, no error at exit).
+daemon_stop $webpid
+is $? 0 "dnsblweb: SIGTERM, exit 0"
+run grep -E "Sanitizer|runtime error" "$T/dnsblweb.err"
+is "$rc" 1 "  with no sanitizer report"
 ok "$(ls "$SHOTS"/*.png 2>/dev/null | wc -l | awk '{ exit !($1 >= 8) }';
     echo $?)" "screenshots taken ($(ls "$SHOTS" | wc -l))"
 done_testing
