@@ -51,7 +51,8 @@ mkdir -p "$SHOTS"
 # is found by its profile, which lies in $T, and stopped.
 tap_cleanup() {
 	for _p in /proc/[0-9]*; do
-		tr '\0' ' ' < "$_p/cmdline" 2>/dev/null |
+		# (a process may be gone by now: no error for that)
+		tr '\0' ' ' 2>/dev/null < "$_p/cmdline" |
 		    grep -qF -- "--user-data-dir=$T/chrome" &&
 		    kill -KILL "${_p#/proc/}" 2>/dev/null
 	done
