@@ -157,6 +157,13 @@ web_html_n(struct evbuffer *b, const char *s, size_t len)
 		case '>': rep = "&gt;"; break;
 		case '"': rep = "&quot;"; break;
 		case '\'': rep = "&#39;"; break;
+		case '\r':
+			/* A CRLF line end (mail, SMTP) is a line end. */
+			if (i + 1 < len && s[i + 1] == '\n')
+				rep = "";
+			else
+				rep = "\xef\xbf\xbd";
+			break;
 		default:
 			/* Control characters but tab and newline: shown. */
 			if (c < 0x20 && c != '\t' && c != '\n')
