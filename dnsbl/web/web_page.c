@@ -334,8 +334,8 @@ page_lookup(struct web_req *r)
 		evbuffer_add_printf(r->res->body, "<p class=\"error\">\"");
 		web_html(r->res->body, s);
 		evbuffer_add_printf(r->res->body, "\" is not one IPv4 or IPv6 "
-		    "address (%s).</p>\n", a.family && a.plen !=
-		    addr_maxplen(&a) ? "a prefix: give one address" : err);
+		    "address%s.</p>\n", a.family && a.plen != addr_maxplen(&a) ?
+		    " (a prefix: give one address)" : "");
 		lookup_form(r, s);
 		end(r);
 		return;

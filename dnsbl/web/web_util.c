@@ -143,6 +143,8 @@ found:
 	return 0;
 }
 
+static size_t	utf8_len(const unsigned char *, size_t);
+
 void
 web_html_n(struct evbuffer *b, const char *s, size_t len)
 {
@@ -165,9 +167,20 @@ web_html_n(struct evbuffer *b, const char *s, size_t len)
 				rep = "\xef\xbf\xbd";
 			break;
 		default:
-			/* Control characters but tab and newline: shown. */
-			if (c < 0x20 && c != '\t' && c != '\n')
+			/*
+			 * Control characters but tab and newline, and bytes
+			 * that are not UTF-8: shown as U+FFFD.
+			 */
+			if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f)
 				rep = "\xef\xbf\xbd";
+			else if (c >= 0x80) {
+				size_t l = utf8_len((const unsigned char *)s +
+				    i, len - i);
+				if (l == 0)
+					rep = "\xef\xbf\xbd";
+				else
+					i += l - 1;
+			}
 			break;
 		}
 		if (rep != NULL) {
