@@ -281,6 +281,13 @@ lookup_result(struct web_req *r, const struct web_lookup *l)
 		}
 	}
 	evbuffer_add_printf(b, "</dl>\n");
+	if (l->has_rec && l->rec.kind != STORE_KIND_MANUAL &&
+	    l->rec.kind != STORE_KIND_IMPORT)
+		evbuffer_add_printf(b, "<p>A listing is retested every %lld "
+		    "days and expires after %lld days unless a retest "
+		    "confirms it. <a href=\"/policy\">The listing policy"
+		    "</a>.</p>\n", (long long)(r->w->retest_interval / 86400),
+		    (long long)(r->w->listing_ttl / 86400));
 	if (l->has_rec && l->rec.evidence)
 		evidence_details(r, l->rec.evidence);
 	if (l->removal_pending) {
