@@ -59,7 +59,7 @@ PROGS	 = dnsbl/dnsblctl dnsbl/dnsbld dnsbl/dnsblweb prober/proberd
 UNIT	 = test_addr test_listen test_store test_import test_config \
 	   test_answer test_probe_policy test_queue test_smtp_client test_cookie \
 	   test_battery test_sink test_verdict test_http_parse \
-	   test_http_server
+	   test_http_server test_tsig
 BENCH	 = store_bench
 
 # build/rel/libstore.a and the like, in link order.
@@ -72,6 +72,7 @@ UNIT_ASAN = $(UNIT:%=build/asan/tests/unit/%)
 BUILD_DEPS = gcc make pkg-config libldns-dev liblmdb-dev libevent-dev \
 	   libjansson-dev libinih-dev libssl-dev
 TEST_DEPS = perl bc util-linux lmdb-utils dnsutils knot-dnsutils clang \
+	   python3-dnspython \
 	   libclang-rt-14-dev postfix python3 iproute2 \
 	   chromium chromium-driver python3-selenium
 BENCH_DEPS = dnsperf rbldnsd nmap
