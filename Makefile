@@ -207,7 +207,7 @@ build/rel/tests/bench/null_responder: tests/bench/null_responder.c
 # move it to tests/fuzz/regress/<harness>/ so that make test replays it.
 FUZZ_SECONDS ?= 60
 FUZZERS	 = fuzz_addr fuzz_import fuzz_config fuzz_answer fuzz_smtp_client \
-	   fuzz_sink fuzz_http_parse
+	   fuzz_sink fuzz_http_parse fuzz_tsig
 fuzz: deps
 	@mkdir -p build/fuzz
 	for f in $(FUZZERS); do \
