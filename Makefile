@@ -34,13 +34,13 @@ SRC_store = dnsbl/store/store.c dnsbl/store/store_bulk.c \
 SRC_list = dnsbl/list/import.c
 SRC_queue = dnsbl/queue/probe_policy.c dnsbl/queue/queue.c
 SRC_dns	 = dnsbl/dns/dns_query.c dnsbl/dns/zone.c dnsbl/dns/answer.c \
-	   dnsbl/dns/tsig.c dnsbl/dns/tsig_keys.c
+	   dnsbl/dns/tsig.c dnsbl/dns/tsig_keys.c dnsbl/dns/zone_walk.c
 SRC_http = dnsbl/http/http_parse.c dnsbl/http/http_server.c
 SRC_prober = prober/smtp_client.c prober/cookie.c prober/battery.c \
 	   prober/sink.c prober/probe.c \
 	   prober/verdict.c
 SRC_ctl	 = dnsbl/ctl/dnsblctl.c dnsbl/ctl/ctl_list.c dnsbl/ctl/ctl_probe.c \
-	   dnsbl/ctl/ctl_store.c
+	   dnsbl/ctl/ctl_store.c dnsbl/ctl/ctl_export.c
 SRC_server = dnsbl/server/dnsbld.c dnsbl/server/udp.c dnsbl/server/tcp.c \
 	   dnsbl/server/metrics.c
 SRC_web	 = dnsbl/web/dnsblweb.c dnsbl/web/web_route.c dnsbl/web/web_api.c \
@@ -48,7 +48,7 @@ SRC_web	 = dnsbl/web/dnsblweb.c dnsbl/web/web_route.c dnsbl/web/web_api.c \
 SRC_proberd = prober/proberd.c prober/scheduler.c prober/outcome.c \
 	   prober/delivery.c prober/sink_server.c
 
-LIBS_dnsblctl = queue list store lib
+LIBS_dnsblctl = dns queue list store lib
 LIBS_dnsbld = http dns store lib
 LIBS_dnsblweb = http queue list store lib
 LIBS_proberd = prober queue store lib
@@ -59,7 +59,7 @@ PROGS	 = dnsbl/dnsblctl dnsbl/dnsbld dnsbl/dnsblweb prober/proberd
 UNIT	 = test_addr test_listen test_store test_import test_config \
 	   test_answer test_probe_policy test_queue test_smtp_client test_cookie \
 	   test_battery test_sink test_verdict test_http_parse \
-	   test_http_server test_tsig
+	   test_http_server test_tsig test_zone_walk
 BENCH	 = store_bench
 
 # build/rel/libstore.a and the like, in link order.
@@ -74,14 +74,14 @@ BUILD_DEPS = gcc make pkg-config libldns-dev liblmdb-dev libevent-dev \
 TEST_DEPS = perl bc util-linux lmdb-utils dnsutils knot-dnsutils clang \
 	   python3-dnspython \
 	   libclang-rt-14-dev postfix python3 iproute2 \
-	   chromium chromium-driver python3-selenium
+	   chromium chromium-driver python3-selenium rbldnsd nsd knot ldnsutils
 BENCH_DEPS = dnsperf rbldnsd nmap
 
 .SECONDARY:
 .PHONY: all deps run test unit integration bench bench-dns bench-prober \
 	bench-prober-mem \
 	bench-hostile bench-hostile-dns bench-hostile-sink fuzz clean asan \
-	regress
+	regress export-loop
 
 all: $(PROGS) $(UNIT_REL)
 
@@ -201,6 +201,13 @@ bench-hostile-sink: deps all
 build/rel/tests/bench/null_responder: tests/bench/null_responder.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $<
+
+# Keeps MIRROR (default state/mirror) fresh with the exports of ZONE
+# every INTERVAL seconds (etc/export-loop.sh; README "Mirror files").
+MIRROR	?= state/mirror
+ZONE	?= bl.relaybl.example
+export-loop: all
+	sh etc/export-loop.sh $(MIRROR) $(ZONE)
 
 # libFuzzer harnesses for every parser; FUZZ_SECONDS each (default 60).
 # A crashing input is written to build/fuzz/<harness>-crash-*; once fixed,

@@ -48,6 +48,8 @@ struct ctl {
 	const char			*opt_k;		/* -k kind */
 	const char			*opt_r;		/* -r code */
 	const char			*opt_t;		/* -t text */
+	const char			*opt_f;		/* -f format */
+	const char			*opt_o;		/* -o file */
 	int				 opt_skip_bad;	/* --skip-bad */
 };
 
@@ -78,6 +80,8 @@ int	cmd_submit(struct ctl *, int, char **);
 int	cmd_delist(struct ctl *, int, char **);
 int	cmd_queue(struct ctl *, int, char **);
 int	cmd_evidence(struct ctl *, int, char **);
+/* ctl_export.c */
+int	cmd_export(struct ctl *, int, char **);
 /* ctl_store.c */
 int	cmd_init(struct ctl *, int, char **);
 int	cmd_stats(struct ctl *, int, char **);

@@ -54,6 +54,8 @@ static const struct ctl_command commands[] = {
 	{ "queue", "queue", NULL, 0, 0, STORE_RDONLY, cmd_queue },
 	{ "evidence", "evidence ADDR | #ID", NULL, 1, 1, STORE_RDONLY,
 	    cmd_evidence },
+	{ "export", "export [-f zone|rbldnsd|rbldnsd6] [-o FILE] ZONE",
+	    "f:o:", 1, 1, STORE_RDONLY, cmd_export },
 };
 
 static void
@@ -215,6 +217,12 @@ parse_options(struct ctl *c, int argc, char **argv)
 			break;
 		case 't':
 			c->opt_t = optarg;
+			break;
+		case 'f':
+			c->opt_f = optarg;
+			break;
+		case 'o':
+			c->opt_o = optarg;
 			break;
 		case 's':
 			c->opt_skip_bad = 1;

@@ -244,6 +244,33 @@ int	store_walk(struct store_reader *, int excluded,
 	    void *), void *arg);
 
 /*
+ * A scan: every listing and exclusion of one family in address order, a
+ * prefix before the prefixes inside it (the preorder of the prefix tree:
+ * by address bytes, then by length, shorter first; an exclusion before a
+ * listing of the same prefix).  It merges one cursor per prefix length in
+ * use, so its memory is bounded by the number of lengths, never by the
+ * number of listings.  The scan holds the reader's snapshot from
+ * store_scan_new() to store_scan_free(): use it inside one
+ * store_reader_begin()/end() when other reads must see the same snapshot,
+ * and free it before store_reader_end().  store_record() through the same
+ * reader may be called meanwhile.
+ */
+struct store_item {
+	struct addr	prefix;
+	uint32_t	code;		/* 0 for an exclusion */
+	uint32_t	record;
+	int		excluded;
+};
+struct store_scan;
+
+/* NULL on failure (logged).  family: ADDR_V4 or ADDR_V6. */
+struct store_scan	*store_scan_new(struct store_reader *, int family);
+/* The next item into out: 1, 0 at the end, -1 on error (logged). */
+int			 store_scan_next(struct store_scan *,
+			    struct store_item *out);
+void			 store_scan_free(struct store_scan *);
+
+/*
  * Calls fn for each audit entry about address a or any prefix containing
  * it, oldest first.  Returns the number of entries, or -1.
  */

@@ -569,3 +569,144 @@ store_stats(struct store_reader *rd, struct store_stats *s)
 		s->file_bytes = (uint64_t)sb.st_size;
 	return 0;
 }
+
+/*
+ * Scans: one stream per (table, prefix length) in use, each a cursor over
+ * the buckets of that length (their keys start with the length, so they
+ * are adjacent and in address order) and a position in the current blob.
+ */
+struct scan_stream {
+	MDB_cursor	*c;
+	struct blob	 b;
+	size_t		 i;
+	int		 table;
+	uint8_t		 plen;
+	int		 done;
+};
+
+struct store_scan {
+	struct store_reader	*rd;
+	int			 n;
+	struct scan_stream	 s[2 * 129];
+};
+
+/* Moves stream s to its next blob (op MDB_SET_RANGE first, then NEXT). */
+static int
+scan_blob(struct scan_stream *s, MDB_cursor_op op)
+{
+	uint8_t	key[KEY_MAX] = { s->plen, 0, 0 };
+	MDB_val	k = { 1, key }, v;
+	int	rc;
+
+	for (;;) {
+		if ((rc = mdb_cursor_get(s->c, &k, &v, op)) != 0) {
+			s->done = 1;
+			if (rc == MDB_NOTFOUND)
+				return 0;
+			log_warnx("store scan: %s", store_strerror(rc));
+			return -1;
+		}
+		if (k.mv_size < 1 || *(uint8_t *)k.mv_data != s->plen) {
+			s->done = 1;
+			return 0;
+		}
+		table_blob_open(&v, &s->b);
+		s->i = 0;
+		if (s->b.count > 0)
+			return 0;
+		op = MDB_NEXT;
+	}
+}
+
+struct store_scan *
+store_scan_new(struct store_reader *rd, int family)
+{
+	struct store_scan	*sc;
+	int			 rc;
+
+	if ((sc = calloc(1, sizeof(*sc))) == NULL) {
+		log_warn("store_scan_new");
+		return NULL;
+	}
+	sc->rd = rd;
+	if (reader_snapshot(rd) == -1) {
+		free(sc);
+		return NULL;
+	}
+	for (int excl = 0; excl < 2; excl++) {
+		int t = TABLE(excl, family);
+		const struct plenset *ps = &rd->plens[t];
+		for (int j = 0; j < ps->n; j++) {
+			struct scan_stream *s = &sc->s[sc->n];
+			s->table = t;
+			s->plen = ps->p[j];
+			if ((rc = mdb_cursor_open(rd->txn, rd->st->dbi[t],
+			    &s->c)) != 0) {
+				log_warnx("store scan: %s", store_strerror(rc));
+				goto fail;
+			}
+			sc->n++;
+			if (scan_blob(s, MDB_SET_RANGE) == -1)
+				goto fail;
+		}
+	}
+	return sc;
+fail:
+	store_scan_free(sc);
+	return NULL;
+}
+
+/* Whether stream a's current item comes before b's. */
+static int
+scan_before(const struct scan_stream *a, const struct scan_stream *b,
+    size_t alen)
+{
+	size_t	isize = alen + sizeof(struct entry_val);
+	int	c = memcmp(a->b.items + a->i * isize, b->b.items + b->i * isize,
+		    alen);
+
+	if (c != 0)
+		return c < 0;
+	if (a->plen != b->plen)
+		return a->plen < b->plen;
+	return TABLE_IS_EXCL(a->table) && !TABLE_IS_EXCL(b->table);
+}
+
+int
+store_scan_next(struct store_scan *sc, struct store_item *out)
+{
+	struct scan_stream	*best = NULL;
+	struct entry_val	 ev;
+
+	for (int j = 0; j < sc->n; j++) {
+		struct scan_stream *s = &sc->s[j];
+		if (s->done)
+			continue;
+		if (best == NULL || scan_before(s, best,
+		    TABLE_FAMILY(s->table) == ADDR_V4 ? 4 : 16))
+			best = s;
+	}
+	if (best == NULL)
+		return 0;
+	memset(out, 0, sizeof(*out));
+	table_blob_item(&best->b, best->i, TABLE_FAMILY(best->table),
+	    best->plen, &out->prefix, &ev);
+	out->excluded = TABLE_IS_EXCL(best->table);
+	out->code = out->excluded ? 0 : ev.code;
+	out->record = ev.record;
+	if (++best->i >= best->b.count &&
+	    scan_blob(best, MDB_NEXT) == -1)
+		return -1;
+	return 1;
+}
+
+void
+store_scan_free(struct store_scan *sc)
+{
+	if (sc == NULL)
+		return;
+	for (int j = 0; j < sc->n; j++)
+		mdb_cursor_close(sc->s[j].c);
+	reader_release(sc->rd);
+	free(sc);
+}
