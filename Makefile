@@ -34,7 +34,8 @@ SRC_store = dnsbl/store/store.c dnsbl/store/store_bulk.c \
 SRC_list = dnsbl/list/import.c
 SRC_queue = dnsbl/queue/probe_policy.c dnsbl/queue/queue.c
 SRC_dns	 = dnsbl/dns/dns_query.c dnsbl/dns/zone.c dnsbl/dns/answer.c \
-	   dnsbl/dns/tsig.c dnsbl/dns/tsig_keys.c dnsbl/dns/zone_walk.c
+	   dnsbl/dns/tsig.c dnsbl/dns/tsig_keys.c dnsbl/dns/zone_walk.c \
+	   dnsbl/dns/xfr.c
 SRC_http = dnsbl/http/http_parse.c dnsbl/http/http_server.c
 SRC_prober = prober/smtp_client.c prober/cookie.c prober/battery.c \
 	   prober/sink.c prober/probe.c \
@@ -42,7 +43,7 @@ SRC_prober = prober/smtp_client.c prober/cookie.c prober/battery.c \
 SRC_ctl	 = dnsbl/ctl/dnsblctl.c dnsbl/ctl/ctl_list.c dnsbl/ctl/ctl_probe.c \
 	   dnsbl/ctl/ctl_store.c dnsbl/ctl/ctl_export.c
 SRC_server = dnsbl/server/dnsbld.c dnsbl/server/udp.c dnsbl/server/tcp.c \
-	   dnsbl/server/metrics.c
+	   dnsbl/server/metrics.c dnsbl/server/transfer.c dnsbl/server/notify.c
 SRC_web	 = dnsbl/web/dnsblweb.c dnsbl/web/web_route.c dnsbl/web/web_api.c \
 	   dnsbl/web/web_page.c dnsbl/web/web_data.c dnsbl/web/web_util.c
 SRC_proberd = prober/proberd.c prober/scheduler.c prober/outcome.c \

@@ -441,32 +441,6 @@ evict_one(struct http_server *s)
 }
 
 static void
-peer_of(const struct sockaddr_storage *ss, struct addr *a)
-{
-	memset(a, 0, sizeof(*a));
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *sin = (const void *)ss;
-		a->family = ADDR_V4;
-		a->plen = 32;
-		memcpy(a->bytes, &sin->sin_addr, 4);
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const void *)ss;
-		static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		    0, 0xff, 0xff };
-		if (memcmp(&sin6->sin6_addr, mapped, 12) == 0) {
-			a->family = ADDR_V4;
-			a->plen = 32;
-			memcpy(a->bytes, (const uint8_t *)&sin6->sin6_addr +
-			    12, 4);
-		} else {
-			a->family = ADDR_V6;
-			a->plen = 128;
-			memcpy(a->bytes, &sin6->sin6_addr, 16);
-		}
-	}
-}
-
-static void
 conn_new(struct http_server *s, int fd, const struct sockaddr_storage *ss)
 {
 	struct hconn *c;
@@ -486,7 +460,7 @@ conn_new(struct http_server *s, int fd, const struct sockaddr_storage *ss)
 		return;
 	}
 	c->srv = s;
-	peer_of(ss, &c->peer);
+	(void)addr_of_sockaddr(ss, &c->peer);
 	TAILQ_INSERT_TAIL(&s->conns, c, entry);
 	s->stats.open++;
 	s->stats.connections++;

@@ -413,3 +413,32 @@ addr_is_special(const struct addr *a)
 			return 1;
 	return 0;
 }
+
+int
+addr_of_sockaddr(const void *sa, struct addr *a)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0xff, 0xff };
+	const struct sockaddr_in	*sin = sa;
+	const struct sockaddr_in6	*sin6 = sa;
+
+	memset(a, 0, sizeof(*a));
+	if (sin->sin_family == AF_INET) {
+		a->family = ADDR_V4;
+		a->plen = 32;
+		memcpy(a->bytes, &sin->sin_addr, 4);
+	} else if (sin6->sin6_family == AF_INET6) {
+		const uint8_t *b = (const uint8_t *)&sin6->sin6_addr;
+		if (memcmp(b, mapped, 12) == 0) {
+			a->family = ADDR_V4;
+			a->plen = 32;
+			memcpy(a->bytes, b + 12, 4);
+		} else {
+			a->family = ADDR_V6;
+			a->plen = 128;
+			memcpy(a->bytes, b, 16);
+		}
+	} else
+		return -1;
+	return 0;
+}

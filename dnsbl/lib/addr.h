@@ -66,6 +66,13 @@ void	addr_mask(struct addr *);
  * a->plen, same leading bits), else 0. */
 int	addr_contains(const struct addr *p, const struct addr *a);
 
+/*
+ * The host address of a socket address (struct sockaddr_in or _in6 at
+ * sa; an IPv4-mapped IPv6 address becomes its IPv4 address).  Returns 0,
+ * or -1 for another family.
+ */
+int	addr_of_sockaddr(const void *sa, struct addr *out);
+
 /* 1 for special-use ranges (RFC 6890: loopback, private, link-local,
  * documentation, multicast, unspecified, ...), else 0. */
 int	addr_is_special(const struct addr *);

@@ -118,6 +118,45 @@ config_metrics(struct dnsbld *d)
 	return 0;
 }
 
+/* [dns]: who may transfer, how many at once, whom to NOTIFY. */
+static int
+load_dns(struct dnsbld *d)
+{
+	static const char *const keys[] = { "allow_transfer", "max_transfers",
+	    "notify", "notify_interval", "tsig_keys_file", NULL };
+	struct config	*c = d->cfg;
+	const char	*kf;
+	char		 err[512];
+
+	config_check_keys(c, "dns", keys);
+	if ((kf = config_str(c, "dns", "tsig_keys_file", NULL)) != NULL &&
+	    kf[0] != '\0' && tsig_keys_load(kf, &d->tsig, err,
+	    sizeof(err)) == -1) {
+		log_warnx("[dns] tsig_keys_file: %s", err);
+		return -1;
+	}
+	if (transfer_config(d, config_str(c, "dns", "allow_transfer", "")) ==
+	    -1 || config_int(c, "dns", "max_transfers", 8, 1, 256,
+	    &d->xfr_max) == -1 || notify_config(d) == -1)
+		return -1;
+	/* A key named in allow_transfer or notify must be in the file. */
+	for (int i = 0; i < d->nacl; i++)
+		if (d->acl[i].key[0] && tsig_keys_find(&d->tsig,
+		    d->acl[i].key) == NULL) {
+			log_warnx("[dns] allow_transfer: no key \"%s\" in "
+			    "tsig_keys_file", d->acl[i].key);
+			return -1;
+		}
+	for (int i = 0; i < d->nnotify; i++)
+		if (d->notify[i].key[0] && tsig_keys_find(&d->tsig,
+		    d->notify[i].key) == NULL) {
+			log_warnx("[dns] notify: no key \"%s\" in "
+			    "tsig_keys_file", d->notify[i].key);
+			return -1;
+		}
+	return 0;
+}
+
 static int
 load_config(struct dnsbld *d)
 {
@@ -170,6 +209,8 @@ load_config(struct dnsbld *d)
 	    "tcp_query_timeout", 5, &d->tcp_query) == -1 || config_int(c,
 	    "dnsbld", "tcp_max_connections", 64, 1, 100000, &d->tcp_max) ==
 	    -1)
+		return -1;
+	if (load_dns(d) == -1)
 		return -1;
 	return config_metrics(d);
 }
@@ -396,11 +437,17 @@ main(int argc, char **argv)
 	}
 	if (d.metrics != NULL)
 		metrics_start(d.metrics, d.main_base);
+	d.notifier = notify_start(&d, d.main_base);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	announce(&d);
 	event_base_dispatch(d.main_base);
 	for (int i = 0; i < d.nworkers; i++)
 		worker_join(d.workers[i]);
+	/* Transfers see stopping at their next message: a second at most. */
+	for (int i = 0; i < 50 && __atomic_load_n(&d.xfr_running,
+	    __ATOMIC_RELAXED) > 0; i++)
+		usleep(100000);
+	notify_stop(d.notifier);
 	log_info("stopping");
 	metrics_log(&d);
 	metrics_close(d.metrics);
@@ -411,6 +458,7 @@ main(int argc, char **argv)
 	event_base_free(d.main_base);
 	zoneset_free(d.zones);
 	zoneset_free(d.retired);
+	tsig_keys_free(&d.tsig);
 	store_close(d.st);
 	config_free(d.cfg);
 	return 0;

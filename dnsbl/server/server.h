@@ -26,6 +26,7 @@
 #include "config.h"
 #include "listen.h"
 #include "store.h"
+#include "tsig.h"
 #include "zone.h"
 
 #define PKT_MAX		4096	/* largest query read, reply written */
@@ -63,6 +64,23 @@ struct worker {
 	struct answer_counters	 cnt;		/* TCP */
 };
 
+#define XFR_ACL_MAX	64
+
+/* An allow_transfer entry: peers in net, with key (or "": none). */
+struct xfr_acl {
+	struct addr	net;
+	char		key[256];
+};
+
+/* A NOTIFY target: where, and the key to sign with ("": none). */
+struct notify_target {
+	struct listen_addr	addr;
+	char			key[256];
+};
+#define NOTIFY_MAX	16
+
+struct notifier;		/* notify.c */
+
 struct dnsbld {
 	struct config		*cfg;
 	struct store		*st;
@@ -87,6 +105,17 @@ struct dnsbld {
 	struct listen_addr	 metrics_addr;
 	int			 metrics_on;	/* metrics_addr was given */
 	struct metrics		*metrics;
+	/* [dns]: zone transfers out (transfer.c), NOTIFY (notify.c) */
+	struct xfr_acl		 acl[XFR_ACL_MAX];
+	int			 nacl;
+	struct tsig_keys	 tsig;		/* [dns] tsig_keys_file */
+	int64_t			 xfr_max;	/* transfers at once */
+	int64_t			 xfr_running;	/* atomic */
+	uint64_t		 xfr_done, xfr_failed, xfr_refused;	/* atomic */
+	struct notify_target	 notify[NOTIFY_MAX];
+	int			 nnotify;
+	int64_t			 notify_interval;	/* seconds */
+	struct notifier		*notifier;
 	uint64_t		 reloads;	/* main thread only */
 	uint64_t		 reload_failures;
 };
@@ -135,6 +164,30 @@ void		 tcp_worker_free(struct worker *w);
  * other methods 405).  metrics_close() closes everything; NULL is a
  * no-op.
  */
+/*
+ * transfer.c.  transfer_config() reads [dns] allow_transfer ("CIDR" or
+ * "CIDR KEYNAME", comma-separated).  transfer_start(), on a worker's
+ * thread, takes over fd (a TCP connection whose query asks for AXFR or
+ * IXFR; pending: answers still owed to it) and serves the transfer on a
+ * thread of its own, or refuses it; the caller forgets the connection.
+ */
+int		 transfer_config(struct dnsbld *d, const char *list);
+void		 transfer_start(struct dnsbld *d, int fd,
+		    const struct addr *peer, const uint8_t *query, size_t qlen,
+		    const uint8_t *pending, size_t plen);
+
+/*
+ * notify.c, on the main thread.  notify_config() reads [dns] notify
+ * ("ADDR:PORT" or "ADDR:PORT KEYNAME", comma-separated) and
+ * notify_interval.  notify_start() checks the store's serial every
+ * second and, when it moved (at most once per notify_interval), sends
+ * each target a NOTIFY (RFC 1996) for every zone, retried until it is
+ * answered.  notify_stop() frees it all.
+ */
+int		 notify_config(struct dnsbld *d);
+struct notifier	*notify_start(struct dnsbld *d, struct event_base *base);
+void		 notify_stop(struct notifier *);
+
 uint64_t	 metrics_sum(struct dnsbld *d, struct answer_counters *s);
 void		 metrics_log(struct dnsbld *d);
 struct metrics	*metrics_open(struct dnsbld *d, const struct listen_addr *la);

@@ -24,6 +24,7 @@
 
 #include "log.h"
 #include "server.h"
+#include "xfr.h"
 
 /* Unsent answers above which a connection is not read; resumes below. */
 #define TCP_OUT_MAX	16384
@@ -161,6 +162,32 @@ tcp_touch(struct tcpconn *tc, int64_t now)
 }
 
 /*
+ * A query for a zone transfer: the connection leaves this loop for
+ * transfer.c, with the answers still owed to it, and is forgotten here.
+ */
+static void
+tcp_transfer(struct tcpconn *tc, const uint8_t *q, size_t qlen)
+{
+	struct evbuffer		*out = bufferevent_get_output(tc->bev);
+	size_t			 plen = evbuffer_get_length(out);
+	const uint8_t		*pending = plen ? evbuffer_pullup(out, -1) :
+				    NULL;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl = sizeof(ss);
+	struct addr		 peer;
+	int			 fd = dup(bufferevent_getfd(tc->bev));
+
+	if (fd != -1 && (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1 ||
+	    addr_of_sockaddr(&ss, &peer) == -1)) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd != -1)
+		transfer_start(tc->w->d, fd, &peer, q, qlen, pending, plen);
+	tcp_close(tc);
+}
+
+/*
  * Answers the whole queries in the input, in order, until the unsent
  * output is over TCP_OUT_MAX (then stops reading).  Returns -1 when it
  * closed the connection.
@@ -197,6 +224,12 @@ tcp_answer(struct tcpconn *tc)
 		evbuffer_drain(in, 2);
 		evbuffer_remove(in, q, qlen);
 		w->cnt.tcp_queries++;
+		if (xfr_is_transfer(q, qlen)) {
+			w->cnt.queries++;
+			w->cnt.by_type[ANS_T_OTHER]++;
+			tcp_transfer(tc, q, qlen);
+			return -1;
+		}
 		state = answer_query(dnsbld_zones(w->d), w->rd, &w->d->conf,
 		    q, qlen, ans + 2, PKT_MAX, &alen, 1, &w->cnt);
 		/* Discarded: nothing to say to this client.  (No transfer

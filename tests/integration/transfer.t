@@ -1,0 +1,214 @@
+#!/bin/sh
+# transfer.t -- real secondaries follow dnsbld: Knot (knotd) and NSD on
+# loopback transfer the zone from dnsbld (AXFR; IXFR is answered in
+# full), then answer exactly as dnsbld does for listed, unlisted, range,
+# excluded and test-point names; after a change they follow within
+# seconds of dnsbld's NOTIFY.  NSD transfers from 127.0.0.3, where
+# allow_transfer wants a TSIG key (hmac-sha256): it verifies every message
+# of a multi-message transfer.  A peer outside allow_transfer, or unsigned
+# where a key is wanted, is refused; a wrong signature gets NOTAUTH.
+. "$(dirname "$0")/../lib/tap.sh"
+
+if ! command -v knotd >/dev/null || ! command -v nsd >/dev/null; then
+	echo "1..0 # SKIP needs knotd and nsd (packages knot, nsd)"
+	exit 0
+fi
+
+DNSBLD=$BIN/dnsbl/dnsbld
+S=$T/store
+ctl() { "$DNSBLCTL" -d "$S" "$@"; }
+dport=$(freeport)
+kport=$(freeport)
+nport=$(freeport)
+
+ctl init >/dev/null
+ctl add 192.0.2.7 >/dev/null
+ctl add 192.0.2.8 -r 127.0.0.3 -t "egress of a relay" >/dev/null
+ctl add 198.51.100.0/24 -t "a whole network" >/dev/null
+ctl exclude 198.51.100.9 -t "a customer" >/dev/null
+ctl add 10.20.0.0/16 >/dev/null
+ctl add 2001:db8::7 >/dev/null
+# Enough names that a transfer takes many messages (16 KB each).
+python3 -c '
+for i in range(3000):
+    print("172.%d.%d.%d" % (16 + i // 65536, (i // 256) % 256, i % 256))' \
+    > "$T/many.list"
+ctl import "$T/many.list" >/dev/null
+SECRET=$(head -c 32 /dev/urandom | base64)
+echo "xfr-key. hmac-sha256 $SECRET" > "$T/tsig.keys"
+mkdir -p "$T/zones"
+cat > "$T/zones/bl.test.zone" <<'EOF'
+$ORIGIN bl.test.
+$TTL 3600
+@	IN SOA	ns1.bl.test. hostmaster.bl.test. 1 3600 900 604800 300
+	IN NS	ns1.bl.test.
+ns1	IN A	192.0.2.53
+EOF
+cat > "$T/relaybl.conf" <<CONF
+[store]
+dir = $S
+[dnsbld]
+listen = 127.0.0.1:$dport
+zones = $T/zones
+txt_template = Listed, see http://bl.example/lookup?ip=\$
+[dns]
+allow_transfer = 127.0.0.1, 127.0.0.3 xfr-key
+tsig_keys_file = $T/tsig.keys
+notify = 127.0.0.1:$kport, 127.0.0.1:$nport
+notify_interval = 1
+CONF
+daemon_start dnsbld "$DNSBLD" -c "$T/relaybl.conf"
+daemon_ready $pid dnsbld "ready" 100
+ok $? "dnsbld is up, serving bl.test"
+
+# Knot as a secondary.
+mkdir -p "$T/knot"
+cat > "$T/knot/knot.conf" <<CONF
+server:
+    rundir: "$T/knot"
+    listen: 127.0.0.1@$kport
+log:
+  - target: stderr
+    any: info
+database:
+    storage: "$T/knot/db"
+remote:
+  - id: primary
+    address: 127.0.0.1@$dport
+acl:
+  - id: from_primary
+    address: 127.0.0.1
+    action: notify
+template:
+  - id: default
+    storage: "$T/knot"
+zone:
+  - domain: bl.test
+    master: primary
+    acl: from_primary
+CONF
+daemon_start knot knotd -c "$T/knot/knot.conf"
+
+# NSD as a secondary.
+mkdir -p "$T/nsd"
+cat > "$T/nsd/nsd.conf" <<CONF
+server:
+    ip-address: 127.0.0.1@$nport
+    zonesdir: "$T/nsd"
+    pidfile: "$T/nsd/nsd.pid"
+    database: ""
+    xfrdfile: "$T/nsd/xfrd.state"
+    zonelistfile: "$T/nsd/zone.list"
+    username: ""
+    chroot: ""
+    logfile: "$T/nsd/nsd.log"
+    verbosity: 2
+remote-control:
+    control-enable: no
+key:
+    name: xfr-key
+    algorithm: hmac-sha256
+    secret: "$SECRET"
+zone:
+    name: bl.test
+    zonefile: bl.test.zone
+    request-xfr: 127.0.0.1@$dport xfr-key
+    outgoing-interface: 127.0.0.3
+    allow-notify: 127.0.0.1 NOKEY
+CONF
+daemon_start nsd nsd -d -c "$T/nsd/nsd.conf"
+
+serial() { dig @127.0.0.1 -p "$1" +short bl.test SOA | awk '{ print $3 }'; }
+# until_serial PORT SERIAL TENTHS: waits for a secondary to have SERIAL.
+until_serial() {
+	_i=0
+	while [ $_i -lt "$3" ] && [ "$(serial "$1")" != "$2" ]; do
+		sleep 0.1; _i=$((_i + 1))
+	done
+	[ "$(serial "$1")" = "$2" ]
+}
+want=$(serial $dport)
+until_serial $kport "$want" 150
+ok $? "Knot has the zone at dnsbld's serial $want"
+until_serial $nport "$want" 150
+ok $? "NSD has it too, by a TSIG-signed transfer from 127.0.0.3"
+like "$(cat "$T/dnsbld.err")" 'of bl\.test\.? serial [0-9]+ to 127\.0\.0\.3: done, [0-9]+ records in ([3-9]|[1-9][0-9]+) messages' \
+    "  in many messages, each signed and verified by NSD"
+
+# Every sample name as dnsbld answers it: A everywhere; TXT too, but
+# for names inside a range listing, whose TXT a static zone cannot give
+# per address ("$" in the template names the prefix there instead).
+names="7.2.0.192 8.2.0.192 100.2.0.192 55.100.51.198 9.100.51.198
+    1.2.20.10 255.255.20.10 1.1.20.10 2.0.0.127 3.0.0.127 1.0.0.127
+    4.0.0.127 7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2"
+ranged="1.2.20.10 255.255.20.10 1.1.20.10"
+answers() {
+	for n in $names; do
+		types="A TXT"
+		case " $ranged " in *" $n "*) types=A ;; esac
+		for t in $types; do
+			printf '%s %s %s\n' "$n" "$t" "$(dig @127.0.0.1 -p "$1" \
+			    +noall +answer "$n.bl.test" $t |
+			    awk '{ $1 = $2 = ""; print }' | sort | tr '\n' ' ')"
+		done
+	done
+}
+answers $dport > "$T/ans.dnsbld"
+answers $kport > "$T/ans.knot"
+answers $nport > "$T/ans.nsd"
+# Compared: the records a mail server reads.  (Where dnsbld says
+# NXDOMAIN for an exclusion under a range, the zone says NODATA: the name
+# exists to stop the wildcard.  Both are "not listed".)
+like "$(cat "$T/ans.dnsbld")" '^7\.2\.0\.192 A +IN A 127\.0\.0\.2' \
+    "(dnsbld answers the sample: a listing)"
+like "$(cat "$T/ans.dnsbld")" '^9\.100\.51\.198 A $' \
+    "(an exclusion inside a listed /24: nothing)"
+like "$(dig @127.0.0.1 -p $kport +short 1.2.20.10.bl.test TXT)" \
+    'ip=10\.20\.0\.0/16' "a range's TXT on the secondary names the range"
+run diff "$T/ans.dnsbld" "$T/ans.knot"
+is "$rc" 0 "Knot answers the ${names%% *} ... sample exactly as dnsbld"
+[ "$rc" = 0 ] || echo "$out" | sed 's/^/# /'
+run diff "$T/ans.dnsbld" "$T/ans.nsd"
+is "$rc" 0 "NSD answers it exactly as dnsbld"
+[ "$rc" = 0 ] || echo "$out" | sed 's/^/# /'
+
+# A change: the secondaries follow within seconds of the NOTIFY.
+ctl add 203.0.113.5 >/dev/null
+want=$(serial $dport)
+t0=$(date +%s.%N)
+until_serial $kport "$want" 100
+ok $? "after a change, Knot follows to serial $want"
+until_serial $nport "$want" 100
+ok $? "  and NSD"
+t1=$(date +%s.%N)
+ok "$(awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 5) }'; echo $?)" \
+    "  within 5 s (NOTIFY, notify_interval 1 s)"
+is "$(dig @127.0.0.1 -p $kport +short 5.113.0.203.bl.test A)" 127.0.0.2 \
+    "  Knot answers the new listing"
+is "$(dig @127.0.0.1 -p $nport +short 5.113.0.203.bl.test A)" 127.0.0.2 \
+    "  NSD too"
+like "$(cat "$T/dnsbld.err")" 'NOTIFY sent to 2 secondaries' \
+    "dnsbld logged its NOTIFY"
+like "$(cat "$T/dnsbld.err")" "(AXFR|IXFR).* of bl\.test\.? serial $want to 127\.0\.0\.1: done" \
+    "  and the transfers"
+
+# Who may transfer.
+like "$(kdig @127.0.0.1 -p $dport -b 127.0.0.2 bl.test AXFR 2>&1)" \
+    'REFUSED' "a peer outside allow_transfer: REFUSED"
+like "$(kdig @127.0.0.1 -p $dport bl.test AXFR 2>&1)" \
+    'bl\.test\..*SOA' "  one inside gets the zone"
+like "$(kdig @127.0.0.1 -p $dport other.test AXFR 2>&1)" \
+    'NOTAUTH' "a zone not served: NOTAUTH"
+like "$(cat "$T/dnsbld.err")" 'transfer to 127\.0\.0\.2 refused: not in allow_transfer' \
+    "  logged"
+like "$(kdig @127.0.0.1 -p $dport -b 127.0.0.3 bl.test AXFR 2>&1)" \
+    'REFUSED' "unsigned from where a key is wanted: REFUSED"
+like "$(kdig @127.0.0.1 -p $dport -b 127.0.0.3 \
+    -y "hmac-sha256:xfr-key:$SECRET" bl.test AXFR 2>&1)" \
+    'bl\.test\..*SOA' "  signed with the key: the zone"
+like "$(kdig @127.0.0.1 -p $dport -b 127.0.0.3 \
+    -y "hmac-sha256:xfr-key:$(head -c 32 /dev/urandom | base64)" \
+    bl.test AXFR 2>&1)" 'NOTAUTH|BADSIG' "  a wrong secret: NOTAUTH (BADSIG)"
+like "$(cat "$T/dnsbld.err")" 'refused: TSIG BADSIG' "  logged"
+kill -0 $(cat "$T/nsd/nsd.pid" 2>/dev/null || echo 0) 2>/dev/null
+done_testing
