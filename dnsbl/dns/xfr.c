@@ -211,7 +211,8 @@ add_tail(struct xfr *x, const uint8_t *rel, size_t rel_len,
 		if (flush(x) == -1)
 			return -1;
 	}
-	memcpy(m + x->len, rel, rel_len);
+	if (rel_len > 0)
+		memcpy(m + x->len, rel, rel_len);
 	x->len += rel_len;
 	if (x->apex_off) {
 		put16(m + x->len, DNS_PTR(x->apex_off));
