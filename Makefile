@@ -33,7 +33,8 @@ SRC_store = dnsbl/store/store.c dnsbl/store/store_bulk.c \
 	   dnsbl/store/store_write.c
 SRC_list = dnsbl/list/import.c
 SRC_queue = dnsbl/queue/probe_policy.c dnsbl/queue/queue.c
-SRC_dns	 = dnsbl/dns/dns_query.c dnsbl/dns/zone.c dnsbl/dns/answer.c
+SRC_dns	 = dnsbl/dns/dns_query.c dnsbl/dns/zone.c dnsbl/dns/answer.c \
+	   dnsbl/dns/access.c dnsbl/dns/keys.c dnsbl/dns/rrl.c
 SRC_http = dnsbl/http/http_parse.c dnsbl/http/http_server.c
 SRC_prober = prober/smtp_client.c prober/cookie.c prober/battery.c \
 	   prober/sink.c prober/probe.c \
@@ -58,7 +59,7 @@ PROGS	 = dnsbl/dnsblctl dnsbl/dnsbld dnsbl/dnsblweb prober/proberd
 UNIT	 = test_addr test_listen test_store test_import test_config \
 	   test_answer test_probe_policy test_queue test_smtp_client test_cookie \
 	   test_battery test_sink test_verdict test_http_parse \
-	   test_http_server
+	   test_http_server test_access test_keys test_rrl
 BENCH	 = store_bench
 
 # build/rel/libstore.a and the like, in link order.
