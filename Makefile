@@ -205,7 +205,8 @@ build/rel/tests/bench/null_responder: tests/bench/null_responder.c
 # A crashing input is written to build/fuzz/<harness>-crash-*; once fixed,
 # move it to tests/fuzz/regress/<harness>/ so that make test replays it.
 FUZZ_SECONDS ?= 60
-FUZZERS	 = fuzz_addr fuzz_import fuzz_config fuzz_answer fuzz_smtp_client \
+FUZZERS	 = fuzz_addr fuzz_import fuzz_config fuzz_answer fuzz_access fuzz_keys \
+	   fuzz_smtp_client \
 	   fuzz_sink fuzz_http_parse
 fuzz: deps
 	@mkdir -p build/fuzz
