@@ -61,8 +61,10 @@ test_syntax(void)
 	    "the same prefix twice: refused");
 	ok(access_parse("1.2.3.4 drop\n\0\n", 15, "r") == NULL,
 	    "NUL byte: refused");
-	ok(access_parse("1.2.3.4 drop", 12, "r") != NULL,
+	ac = access_parse("1.2.3.4 drop", 12, "r");
+	ok(ac != NULL && look(ac, "1.2.3.4") == ACCESS_DROP,
 	    "no newline at the end: fine");
+	access_free(ac);
 	ok(access_load("/nonexistent/access") == NULL, "missing file: NULL");
 }
 
