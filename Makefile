@@ -35,7 +35,7 @@ SRC_list = dnsbl/list/import.c
 SRC_queue = dnsbl/queue/probe_policy.c dnsbl/queue/queue.c
 SRC_dns	 = dnsbl/dns/dns_query.c dnsbl/dns/zone.c dnsbl/dns/answer.c \
 	   dnsbl/dns/tsig.c dnsbl/dns/tsig_keys.c dnsbl/dns/zone_walk.c \
-	   dnsbl/dns/xfr.c
+	   dnsbl/dns/xfr.c dnsbl/dns/access.c dnsbl/dns/keys.c dnsbl/dns/rrl.c
 SRC_http = dnsbl/http/http_parse.c dnsbl/http/http_server.c
 SRC_prober = prober/smtp_client.c prober/cookie.c prober/battery.c \
 	   prober/sink.c prober/probe.c \
@@ -60,7 +60,8 @@ PROGS	 = dnsbl/dnsblctl dnsbl/dnsbld dnsbl/dnsblweb prober/proberd
 UNIT	 = test_addr test_listen test_store test_import test_config \
 	   test_answer test_probe_policy test_queue test_smtp_client test_cookie \
 	   test_battery test_sink test_verdict test_http_parse \
-	   test_http_server test_tsig test_zone_walk
+	   test_http_server test_tsig test_zone_walk test_access test_keys \
+	   test_rrl
 BENCH	 = store_bench
 
 # build/rel/libstore.a and the like, in link order.
@@ -214,8 +215,8 @@ export-loop: all
 # A crashing input is written to build/fuzz/<harness>-crash-*; once fixed,
 # move it to tests/fuzz/regress/<harness>/ so that make test replays it.
 FUZZ_SECONDS ?= 60
-FUZZERS	 = fuzz_addr fuzz_import fuzz_config fuzz_answer fuzz_smtp_client \
-	   fuzz_sink fuzz_http_parse fuzz_tsig
+FUZZERS	 = fuzz_addr fuzz_import fuzz_config fuzz_answer fuzz_access fuzz_keys \
+	   fuzz_smtp_client fuzz_sink fuzz_http_parse fuzz_tsig
 fuzz: deps
 	@mkdir -p build/fuzz
 	for f in $(FUZZERS); do \

@@ -12,6 +12,11 @@
  *
  * Replies are written through a bounded writer; a reply that does not fit
  * the client's limit is sent again as header, question and OPT with TC set.
+ *
+ * Who asks is settled in answer_zone(), once the name is known to be in a
+ * zone: a key label is taken off by shifting the label offsets (the
+ * records still point at the whole question name), then the client's
+ * rule picks the refusal, the error answer or the ordinary one.
  */
 #include <arpa/inet.h>
 
@@ -78,6 +83,9 @@ answer_conf_init(struct answer_conf *c)
 	c->ttl = 1800;
 	c->test_code[2] = 1;
 	c->udp_max = ANSWER_UDP_MAX;
+	snprintf(c->error_text, sizeof(c->error_text), "%s",
+	    "Not served to this client (a public resolver, or an unknown "
+	    "key): query from your own resolver");
 }
 
 /*
@@ -237,7 +245,8 @@ put_a(struct wr *w, uint32_t ttl, uint32_t code)
 
 /*
  * One TXT record for the query name: text with each "$" replaced by the
- * address, cut into character-strings of at most 255 bytes.
+ * address (as it is when a is NULL), cut into character-strings of at
+ * most 255 bytes.
  */
 static void
 put_txt(struct wr *w, uint32_t ttl, const char *text, const struct addr *a)
@@ -245,11 +254,13 @@ put_txt(struct wr *w, uint32_t ttl, const char *text, const struct addr *a)
 	char	 buf[1024], abuf[INET6_ADDRSTRLEN];
 	size_t	 n = 0, alen, rdlen;
 
-	inet_ntop(a->family == ADDR_V4 ? AF_INET : AF_INET6, a->bytes, abuf,
-	    sizeof(abuf));
+	abuf[0] = '\0';
+	if (a != NULL)
+		inet_ntop(a->family == ADDR_V4 ? AF_INET : AF_INET6, a->bytes,
+		    abuf, sizeof(abuf));
 	alen = strlen(abuf);
 	for (const char *s = text; *s && n < sizeof(buf) - alen; s++) {
-		if (*s == '$') {
+		if (*s == '$' && a != NULL) {
 			memcpy(buf + n, abuf, alen);
 			n += alen;
 		} else
@@ -496,17 +507,86 @@ answer_listed(struct wr *w, const struct dns_query *q, const struct zone *z,
 	return LDNS_RCODE_NOERROR;
 }
 
+/*
+ * The error answer below the apex: A 127.255.255.254, the error TXT, or
+ * NODATA.  Returns the rcode.
+ */
+static int
+answer_error(struct wr *w, const struct dns_query *q, const struct zone *z,
+    const struct answer_conf *conf, uint32_t serial,
+    struct answer_counters *c)
+{
+	c->error_answers++;
+	switch (q->qtype) {
+	case LDNS_RR_TYPE_A:
+	case LDNS_RR_TYPE_ANY:
+		put_a(w, z->neg_ttl, ANSWER_ERROR_CODE);
+		break;
+	case LDNS_RR_TYPE_TXT:
+		put_txt(w, z->neg_ttl, conf->error_text, NULL);
+		break;
+	default:
+		put_soa(w, q, z, serial, z->neg_ttl, 1);	/* NODATA */
+		break;
+	}
+	return LDNS_RCODE_NOERROR;
+}
+
+/*
+ * What the client gets in zone z: its rule, or, for a query with a key
+ * label, ACCESS_ANSWER with the key taken off into *keyed (and *qp
+ * pointing at it), or ACCESS_ERROR for an unknown key.
+ */
+static enum access_action
+client_action(const struct answer_client *cl, const struct zone *z,
+    const struct dns_query **qp, struct dns_query *keyed,
+    struct answer_counters *c)
+{
+	const struct dns_query	*q = *qp;
+	const uint8_t		*label = q->lname + q->label_off[0];
+
+	if (cl == NULL)
+		return ACCESS_ANSWER;
+	if (cl->keys == NULL || q->nlabels <= z->apex_labels ||
+	    !keys_shaped(label + 1, label[0]))
+		return cl->action;
+	c->key_queries++;
+	if (keys_match(cl->keys, label + 1, label[0]) < 0) {
+		c->key_unknown++;
+		return ACCESS_ERROR;
+	}
+	/* The name without its first label; offsets still into q's name. */
+	*keyed = *q;
+	keyed->nlabels--;
+	memmove(keyed->label_off, keyed->label_off + 1, keyed->nlabels);
+	*qp = keyed;
+	return ACCESS_ANSWER;
+}
+
 /* Everything below the header for a query inside zone z. */
 static int
 answer_zone(struct wr *w, const struct dns_query *q, const struct zone *z,
     struct store_reader *rd, const struct answer_conf *conf,
-    struct answer_counters *c)
+    const struct answer_client *cl, struct answer_counters *c)
 {
 	struct target		t;
 	struct store_hit	hit;
+	struct dns_query	keyed;
 	uint32_t		serial;
 	int			rc;
 
+	switch (client_action(cl, z, &q, &keyed, c)) {
+	case ACCESS_REFUSE:
+		c->access_refused++;
+		return LDNS_RCODE_REFUSED;
+	case ACCESS_ERROR:
+		if (q->nlabels == z->apex_labels)
+			break;		/* the apex: answered as usual */
+		set_aa(w);
+		return answer_error(w, q, z, conf, store_serial(rd), c);
+	default:
+		break;
+	}
 	serial = store_serial(rd);
 	set_aa(w);
 	if (q->qtype == LDNS_RR_TYPE_AXFR || q->qtype == LDNS_RR_TYPE_IXFR)
@@ -610,9 +690,9 @@ truncate_reply(struct wr *w, const struct dns_query *q, const uint8_t *pkt,
 /* A parsed QUERY: the zone's answer, or REFUSED, BADVERS, SERVFAIL. */
 static enum answer_state
 answer_opcode_query(const struct zoneset *zs, struct store_reader *rd,
-    const struct answer_conf *conf, const struct dns_query *q,
-    const uint8_t *pkt, struct wr *w, int tcp, size_t *outlen,
-    struct answer_counters *c)
+    const struct answer_conf *conf, const struct answer_client *cl,
+    const struct dns_query *q, const uint8_t *pkt, struct wr *w, int tcp,
+    size_t *outlen, struct answer_counters *c)
 {
 	const struct zone	*z;
 	size_t			 limit;
@@ -634,7 +714,7 @@ answer_opcode_query(const struct zoneset *zs, struct store_reader *rd,
 	else if ((z = zoneset_find(zs, q->lname, q->qname_len, q->nlabels,
 	    q->label_off)) == NULL)
 		rcode = LDNS_RCODE_REFUSED;
-	else if ((rcode = answer_zone(w, q, z, rd, conf, c)) == -1)
+	else if ((rcode = answer_zone(w, q, z, rd, conf, cl, c)) == -1)
 		rcode = LDNS_RCODE_SERVFAIL;	/* the store failed */
 	put_opt(w, q, conf, 0);
 	if (w->full)
@@ -657,6 +737,16 @@ answer_query(const struct zoneset *zs, struct store_reader *rd,
     uint8_t *out, size_t outsize, size_t *outlen, int tcp,
     struct answer_counters *c)
 {
+	return answer_query_client(zs, rd, conf, NULL, pkt, len, out, outsize,
+	    outlen, tcp, c);
+}
+
+enum answer_state
+answer_query_client(const struct zoneset *zs, struct store_reader *rd,
+    const struct answer_conf *conf, const struct answer_client *cl,
+    const uint8_t *pkt, size_t len, uint8_t *out, size_t outsize,
+    size_t *outlen, int tcp, struct answer_counters *c)
+{
 	struct dns_query	 q;
 	struct wr		 w = { out, 0, outsize, 0, { 0, 0, 0 } };
 	enum dns_parse		 parsed;
@@ -673,10 +763,33 @@ answer_query(const struct zoneset *zs, struct store_reader *rd,
 		if (parsed == DNS_PARSE_FORMERR)
 			return header_reply(&q, LDNS_RCODE_FORMERR, out,
 			    outsize, outlen, c);
-		return answer_opcode_query(zs, rd, conf, &q, pkt, &w, tcp,
-		    outlen, c);
+		return answer_opcode_query(zs, rd, conf, cl, &q, pkt, &w,
+		    tcp, outlen, c);
 	default:
 		return header_reply(&q, LDNS_RCODE_NOTIMPL, out, outsize,
 		    outlen, c);
 	}
+}
+
+void
+answer_slip(uint8_t *reply, size_t *len)
+{
+	size_t end = DNS_HEADER_LEN;
+
+	if (*len < DNS_HEADER_LEN)
+		return;
+	if (reply[LDNS_QDCOUNT_OFF] != 0 || reply[LDNS_QDCOUNT_OFF + 1] != 0) {
+		/* Our own question, copied from the query: no pointers. */
+		while (end < *len && reply[end] != 0 &&
+		    (reply[end] & DNS_LABEL_PTR) == 0)
+			end += 1 + reply[end];
+		end += 1 + 4;		/* the root label, type, class */
+		if (end > *len)
+			end = DNS_HEADER_LEN;	/* cannot be: header alone */
+	}
+	memset(reply + LDNS_ANCOUNT_OFF, 0, 6);
+	if (end == DNS_HEADER_LEN)
+		memset(reply + LDNS_QDCOUNT_OFF, 0, 2);
+	LDNS_TC_SET(reply);
+	*len = end;
 }

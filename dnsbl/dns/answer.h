@@ -11,6 +11,26 @@
  * non-terminals), RFC 6891 (EDNS, BADVERS, payload size, TC) and RFC 8482
  * (minimal ANY) say.  No heap allocation; every write is bounded by the
  * output size.
+ *
+ * Who asks matters too (answer_query_client): the server passes the
+ * client's access rule (access.h) and the query keys (keys.h).  Inside a
+ * served zone:
+ *   - refuse: REFUSED, AA clear, whatever the name;
+ *   - error: the error answer below the apex; the apex itself (SOA, NS,
+ *     its A/TXT/MX) is answered as usual, since resolvers need it and it
+ *     says nothing about listings;
+ *   - a first label of a key's shape (keys.h: 26 to 63 bytes, which no
+ *     address label has), when keys are served, makes a key query: a
+ *     known key is taken off and the rest answered as for anyone (so
+ *     KEY.2.0.0.127.ZONE is listed), whatever the client's rule; an
+ *     unknown key gets the error answer.
+ * The error answer, for every name below the apex (listed, not, or not an
+ * address at all; test points too): A and ANY get A 127.255.255.254, TXT
+ * gets conf->error_text, other types NODATA; NOERROR, AA set, TTL the
+ * zone's negative TTL.  127.255.255.254 is the code large lists return to
+ * clients they do not serve (public resolvers), which MTAs know not to
+ * read as "listed".  Outside the zones, and for other opcodes, malformed
+ * queries and EDNS versions, every client gets what anyone gets.
  */
 #ifndef RELAYBL_ANSWER_H
 #define RELAYBL_ANSWER_H
@@ -18,16 +38,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "access.h"
+#include "keys.h"
 #include "store.h"
 #include "zone.h"
 
 #define ANSWER_UDP_MAX	1232	/* default EDNS payload we offer */
+#define ANSWER_ERROR_CODE 0x7ffffffeu	/* 127.255.255.254 */
 
 struct answer_conf {
 	uint32_t	ttl;		/* TTL of listing A and TXT records */
 	char		txt_template[STORE_TEXT_MAX];	/* "$" = address */
 	uint8_t		test_code[256];	/* 1: 127.0.0.x is a test point */
 	uint16_t	udp_max;	/* largest UDP reply we send */
+	char		error_text[STORE_TEXT_MAX];	/* TXT of the error
+							 * answer */
+};
+
+/* Who asks: what answer_query_client() needs of the client. */
+struct answer_client {
+	enum access_action	 action;	/* its rule: ACCESS_ANSWER,
+						 * _REFUSE or _ERROR */
+	const struct keyset	*keys;		/* NULL: no key queries */
 };
 
 /*
@@ -48,6 +80,8 @@ enum {
 	ANS_D_OVERSIZED = ANS_D_SERVER,	/* UDP datagram over the buffer */
 	ANS_D_SEND_FAILED,	/* UDP: sendmmsg refused the reply */
 	ANS_D_BAD_LENGTH,	/* TCP: a length prefix no query has */
+	ANS_D_ACCESS,		/* the client's access rule says drop */
+	ANS_D_RATE_LIMITED,	/* UDP: over rrl_rate, not slipped */
 	ANS_D_MAX
 };
 
@@ -63,6 +97,11 @@ struct answer_counters {
 	uint64_t	tcp_refused;	/* no memory or descriptor for it */
 	uint64_t	tcp_evicted;	/* idle longest when the cap was hit */
 	uint64_t	tcp_timeouts;	/* idle, unread answers, slow query */
+	uint64_t	access_refused;	/* REFUSED by an access rule */
+	uint64_t	error_answers;	/* 127.255.255.254 and its TXT */
+	uint64_t	key_queries;	/* first label shaped as a key */
+	uint64_t	key_unknown;	/* of which no known key */
+	uint64_t	rrl_slipped;	/* over rrl_rate, sent truncated */
 };
 
 #define ANSWER_TYPE_NAMES { "A", "AAAA", "TXT", "ANY", "SOA", "NS", \
@@ -70,9 +109,10 @@ struct answer_counters {
 #define ANSWER_RCODE_NAMES { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", \
 	"NOTIMP", "REFUSED", "BADVERS" }
 #define ANSWER_DROP_NAMES { "malformed", "no_room", "oversized", \
-	"send_failed", "bad_length" }
+	"send_failed", "bad_length", "access", "rate_limited" }
 
-/* Fills conf with defaults: TTL 1800, test point 127.0.0.2, no template. */
+/* Fills conf with defaults: TTL 1800, test point 127.0.0.2, no template,
+ * an error text saying the client is not served. */
 void	answer_conf_init(struct answer_conf *);
 
 /*
@@ -99,5 +139,23 @@ enum answer_state answer_query(const struct zoneset *,
 	    struct store_reader *rd, const struct answer_conf *,
 	    const uint8_t *pkt, size_t len, uint8_t *out, size_t outsize,
 	    size_t *outlen, int tcp, struct answer_counters *c);
+
+/*
+ * The same for the client described by cl (NULL: answered as anyone,
+ * no key queries), as the comment at the top says.  cl->action is never
+ * ACCESS_DROP: a dropped client's query is not read at all.
+ */
+enum answer_state answer_query_client(const struct zoneset *,
+	    struct store_reader *rd, const struct answer_conf *,
+	    const struct answer_client *cl, const uint8_t *pkt, size_t len,
+	    uint8_t *out, size_t outsize, size_t *outlen, int tcp,
+	    struct answer_counters *c);
+
+/*
+ * Cuts a reply made by answer_query (*len bytes at reply) down to its
+ * header and question with TC set and no records: what response rate
+ * limiting sends when a limited response slips.  In place; *len shrinks.
+ */
+void	answer_slip(uint8_t *reply, size_t *len);
 
 #endif

@@ -13,9 +13,15 @@
  * worker's event loop thread (tcp.c).  The answers themselves come from
  * answer.c, which touches no socket.  server.h ties the three together.
  *
+ * Who may ask: [dnsbld] access_file (access.h) gives each client network
+ * an action, keys_file (keys.h) the query keys that are answered from
+ * anywhere, and rrl_rate limits UDP responses per client /24 or /56
+ * (rrl.h, one table per UDP thread).
+ *
  * The main thread owns the signals: SIGTERM/SIGINT stop the workers and
- * exit 0, SIGHUP rereads the zone files (the new set is swapped in
- * atomically; a failed reload keeps the old one), SIGUSR1 prints counters.
+ * exit 0, SIGHUP rereads the zone files, the access file and the keys
+ * file (the new sets are swapped in atomically; a reload with any of them
+ * bad keeps all the old ones), SIGUSR1 prints counters.
  * With [dnsbld] metrics_listen, the same loop serves the counters over
  * HTTP (metrics.c).
  */
@@ -32,6 +38,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "keys.h"
 #include "log.h"
 #include "privs.h"
 #include "server.h"
@@ -157,13 +164,39 @@ load_dns(struct dnsbld *d)
 	return 0;
 }
 
+/* Who may ask: the access and keys files, rate limiting, the error TXT. */
+static int
+config_access(struct dnsbld *d)
+{
+	struct config	*c = d->cfg;
+	int64_t		 n;
+	const char	*s;
+
+	d->access_file = config_str(c, "dnsbld", "access_file", NULL);
+	d->keys_file = config_str(c, "dnsbld", "keys_file", NULL);
+	if ((s = config_str(c, "dnsbld", "error_text", NULL)) != NULL)
+		snprintf(d->conf.error_text, sizeof(d->conf.error_text), "%s",
+		    s);
+	if (config_int(c, "dnsbld", "rrl_rate", 0, 0, 10000000, &n) == -1)
+		return -1;
+	d->rrl_rate = (uint32_t)n;
+	if (config_int(c, "dnsbld", "rrl_slip", 2, 0, 100, &n) == -1)
+		return -1;
+	d->rrl_slip = (uint32_t)n;
+	if (config_int(c, "dnsbld", "rrl_size", 65536, 64, 1 << 24, &n) == -1)
+		return -1;
+	d->rrl_size = (uint32_t)n;
+	return 0;
+}
+
 static int
 load_config(struct dnsbld *d)
 {
 	static const char *const keys[] = { "listen", "zones", "workers",
 	    "user", "ttl", "txt_template", "test_codes", "tcp_idle_timeout",
 	    "tcp_max_connections", "tcp_query_timeout", "udp_payload",
-	    "syslog", "metrics_listen", NULL };
+	    "syslog", "metrics_listen", "access_file", "keys_file",
+	    "error_text", "rrl_rate", "rrl_slip", "rrl_size", NULL };
 	struct config	*c = d->cfg;
 	int64_t		 n;
 	const char	*s;
@@ -210,9 +243,57 @@ load_config(struct dnsbld *d)
 	    "dnsbld", "tcp_max_connections", 64, 1, 100000, &d->tcp_max) ==
 	    -1)
 		return -1;
-	if (load_dns(d) == -1)
+	if (load_dns(d) == -1 || config_access(d) == -1)
 		return -1;
 	return config_metrics(d);
+}
+
+/*
+ * The access rules and keys from their files (NULL for a file not
+ * configured).  Returns -1, with nothing loaded, when a file is bad.
+ */
+static int
+load_access(struct dnsbld *d, struct access **ac, struct keyset **ks)
+{
+	*ac = NULL;
+	*ks = NULL;
+	if (d->access_file != NULL &&
+	    (*ac = access_load(d->access_file)) == NULL)
+		return -1;
+	if (d->keys_file != NULL && (*ks = keys_load(d->keys_file)) == NULL) {
+		access_free(*ac);
+		*ac = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* --- Clients ---------------------------------------------------------- */
+
+void
+dnsbld_peer(const struct sockaddr_storage *ss, struct addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)ss;
+		a->family = ADDR_V4;
+		a->plen = 32;
+		memcpy(a->bytes, &sin->sin_addr, 4);
+	} else {
+		const struct sockaddr_in6 *sin6 = (const void *)ss;
+		a->family = ADDR_V6;
+		a->plen = 128;
+		memcpy(a->bytes, &sin6->sin6_addr, 16);
+	}
+}
+
+enum access_action
+dnsbld_client(struct dnsbld *d, const struct addr *peer,
+    struct answer_client *cl)
+{
+	cl->action = access_lookup(dnsbld_access(d), peer);
+	cl->keys = dnsbld_keys(d);
+	return cl->action;
 }
 
 /* --- Workers --------------------------------------------------------- */
@@ -278,27 +359,37 @@ worker_free(struct worker *w)
 
 /* --- Signals --------------------------------------------------------- */
 
+/* The zones, access rules and keys again: all of them or none. */
 static void
 reload_zones(struct dnsbld *d)
 {
-	struct zoneset *zs, *old;
+	struct zoneset	*zs;
+	struct access	*ac;
+	struct keyset	*ks;
 
-	if ((zs = zoneset_load(d->zonefiles, d->nzonefiles, d->zonedir)) ==
-	    NULL) {
-		log_warnx("reload failed: still serving the old zones");
+	zs = zoneset_load(d->zonefiles, d->nzonefiles, d->zonedir);
+	if (zs == NULL || load_access(d, &ac, &ks) == -1) {
+		zoneset_free(zs);
+		log_warnx("reload failed: still serving the old zones, "
+		    "access rules and keys");
 		d->reload_failures++;
 		return;
 	}
-	old = __atomic_exchange_n(&d->zones, zs, __ATOMIC_ACQ_REL);
 	/*
-	 * A worker may still be answering from the old set; batches last
-	 * microseconds and reloads come from people, so the old set is
+	 * A worker may still be answering from the old sets; batches last
+	 * microseconds and reloads come from people, so the old sets are
 	 * freed at the next reload (or at exit), not now.
 	 */
 	zoneset_free(d->retired);
-	d->retired = old;
+	d->retired = __atomic_exchange_n(&d->zones, zs, __ATOMIC_ACQ_REL);
+	access_free(d->access_retired);
+	d->access_retired = __atomic_exchange_n(&d->access, ac,
+	    __ATOMIC_ACQ_REL);
+	keys_free(d->keys_retired);
+	d->keys_retired = __atomic_exchange_n(&d->keys, ks, __ATOMIC_ACQ_REL);
 	d->reloads++;
-	log_info("reloaded %d zones", zs->n);
+	log_info("reloaded %d zones, %zu access rules, %zu keys", zs->n,
+	    access_count(ac), keys_count(ks));
 }
 
 static void
@@ -390,6 +481,12 @@ announce(struct dnsbld *d)
 	    "listening on %s%s", zs->n, buf, d->storedir,
 	    rd ? store_serial(rd) : 0, d->nworkers, d->listen[0].text,
 	    d->nlisten > 1 ? " and more" : "");
+	if (d->access_file != NULL || d->keys_file != NULL ||
+	    d->rrl_rate > 0)
+		log_info("access: %zu rules, %zu keys, rate limit %s%u/s "
+		    "per /24 and /56 (slip %u)", access_count(d->access),
+		    keys_count(d->keys), d->rrl_rate ? "" : "off: ",
+		    d->rrl_rate, d->rrl_slip);
 	store_reader_free(rd);
 }
 
@@ -411,7 +508,7 @@ main(int argc, char **argv)
 	if (privs_check(&privs, d.user) == -1)
 		exit(2);
 	if ((d.zones = zoneset_load(d.zonefiles, d.nzonefiles, d.zonedir)) ==
-	    NULL)
+	    NULL || load_access(&d, &d.access, &d.keys) == -1)
 		exit(2);
 	if ((d.st = store_open(d.storedir, STORE_RDONLY, d.map_size)) == NULL)
 		exit(2);
@@ -459,6 +556,10 @@ main(int argc, char **argv)
 	zoneset_free(d.zones);
 	zoneset_free(d.retired);
 	tsig_keys_free(&d.tsig);
+	access_free(d.access);
+	access_free(d.access_retired);
+	keys_free(d.keys);
+	keys_free(d.keys_retired);
 	store_close(d.st);
 	config_free(d.cfg);
 	return 0;

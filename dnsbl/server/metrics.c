@@ -66,6 +66,11 @@ counters_add(struct answer_counters *s, const struct answer_counters *c)
 	s->tcp_refused += LOAD(c->tcp_refused);
 	s->tcp_evicted += LOAD(c->tcp_evicted);
 	s->tcp_timeouts += LOAD(c->tcp_timeouts);
+	s->access_refused += LOAD(c->access_refused);
+	s->error_answers += LOAD(c->error_answers);
+	s->key_queries += LOAD(c->key_queries);
+	s->key_unknown += LOAD(c->key_unknown);
+	s->rrl_slipped += LOAD(c->rrl_slipped);
 }
 
 uint64_t
@@ -136,6 +141,16 @@ metrics_log(struct dnsbld *d)
 	    (unsigned long long)s.dropped[ANS_D_SEND_FAILED],
 	    (unsigned long long)s.dropped[ANS_D_BAD_LENGTH],
 	    (unsigned long long)s.dropped[ANS_D_OVERSIZED]);
+	log_info("access: refused %llu, dropped %llu, error answers %llu; "
+	    "key queries %llu (unknown key %llu); rate limited: dropped "
+	    "%llu, slipped %llu",
+	    (unsigned long long)s.access_refused,
+	    (unsigned long long)s.dropped[ANS_D_ACCESS],
+	    (unsigned long long)s.error_answers,
+	    (unsigned long long)s.key_queries,
+	    (unsigned long long)s.key_unknown,
+	    (unsigned long long)s.dropped[ANS_D_RATE_LIMITED],
+	    (unsigned long long)s.rrl_slipped);
 }
 
 /* --- The exposition -------------------------------------------------- */
@@ -185,10 +200,13 @@ expose(struct metrics *m, struct expo *e)
 	static const char *const rnames[] = ANSWER_RCODE_NAMES;
 	static const char *const dnames[] = ANSWER_DROP_NAMES;
 	static const char *const results[] = { "ok", "failed" };
+	static const char *const keyres[] = { "known", "unknown" };
+	static const char *const limited[] = { "dropped", "slipped" };
 	struct dnsbld		*d = m->d;
 	struct answer_counters	 s;
 	uint64_t		 open = metrics_sum(d, &s);
 	uint64_t		 reloads[2] = { d->reloads, d->reload_failures };
+	uint64_t		 keyq[2], rrl[2];
 
 	labelled(e, "relaybl_dns_queries_total", "DNS queries received over "
 	    "UDP and TCP, by question type (none: no question to read).",
@@ -216,6 +234,26 @@ expose(struct metrics *m, struct expo *e)
 	scalar(e, "relaybl_dns_tcp_timeouts_total", "counter", "TCP "
 	    "connections closed at their idle or query deadline.",
 	    s.tcp_timeouts);
+	scalar(e, "relaybl_dns_access_refused_total", "counter", "Queries "
+	    "answered REFUSED because of the client's access rule.",
+	    s.access_refused);
+	scalar(e, "relaybl_dns_error_answers_total", "counter", "Queries "
+	    "given the error answer (127.255.255.254): access rule error, "
+	    "or an unknown key.", s.error_answers);
+	keyq[0] = s.key_queries - s.key_unknown;
+	keyq[1] = s.key_unknown;
+	labelled(e, "relaybl_dns_key_queries_total", "Queries whose first "
+	    "label has the shape of a key, by whether the key is known.",
+	    "result", keyres, keyq, 2);
+	rrl[0] = s.dropped[ANS_D_RATE_LIMITED];
+	rrl[1] = s.rrl_slipped;
+	labelled(e, "relaybl_dns_rate_limited_total", "UDP responses over "
+	    "rrl_rate, by what became of them (slipped: sent truncated).",
+	    "action", limited, rrl, 2);
+	scalar(e, "relaybl_dns_access_rules", "gauge", "Access rules read "
+	    "from access_file.", (uint64_t)access_count(dnsbld_access(d)));
+	scalar(e, "relaybl_dns_keys", "gauge", "Query keys read from "
+	    "keys_file.", (uint64_t)keys_count(dnsbld_keys(d)));
 	scalar(e, "relaybl_dns_store_serial", "gauge",
 	    "The store's serial, the zones' SOA serial.", store_serial(m->rd));
 	scalar(e, "relaybl_dns_zones", "gauge", "Zones served.",

@@ -9,19 +9,25 @@
  * (HTTP on the main thread's event loop).  A worker is
  * one event loop thread (its TCP) and one thread per UDP socket, each with
  * its own store reader and counters, so they share nothing but the
- * read-only configuration and the zones, which SIGHUP swaps atomically.
- * The answers themselves come from answer.h, which touches no socket.
+ * read-only configuration and the zones, access rules and query keys,
+ * which SIGHUP swaps atomically.  Each UDP thread has its own response
+ * rate limiting table (rrl.h).  The answers themselves come from
+ * answer.h, which touches no socket.
  */
 #ifndef RELAYBL_SERVER_H
 #define RELAYBL_SERVER_H
 
 #include <sys/queue.h>
 
+#include <sys/socket.h>
+
 #include <pthread.h>
 #include <stdint.h>
 
 #include <event2/event.h>
 
+#include "access.h"
+#include "addr.h"
 #include "answer.h"
 #include "config.h"
 #include "listen.h"
@@ -86,6 +92,17 @@ struct dnsbld {
 	struct store		*st;
 	struct zoneset		*zones;		/* swapped atomically */
 	struct zoneset		*retired;	/* freed at the next reload */
+	struct access		*access;	/* swapped atomically; NULL:
+						 * everyone is answered */
+	struct access		*access_retired;
+	struct keyset		*keys;		/* swapped atomically; NULL:
+						 * no key queries */
+	struct keyset		*keys_retired;
+	const char		*access_file;	/* NULL: none */
+	const char		*keys_file;	/* NULL: none */
+	uint32_t		 rrl_rate;	/* responses/s; 0: no RRL */
+	uint32_t		 rrl_slip;
+	uint32_t		 rrl_size;	/* buckets per UDP thread */
 	struct answer_conf	 conf;
 	struct listen_addr	 listen[MAX_LISTEN];
 	int			 nlisten;
@@ -126,6 +143,30 @@ dnsbld_zones(struct dnsbld *d)
 {
 	return __atomic_load_n(&d->zones, __ATOMIC_ACQUIRE);
 }
+
+static inline struct access *
+dnsbld_access(struct dnsbld *d)
+{
+	return __atomic_load_n(&d->access, __ATOMIC_ACQUIRE);
+}
+
+static inline struct keyset *
+dnsbld_keys(struct dnsbld *d)
+{
+	return __atomic_load_n(&d->keys, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * dnsbld.c.  dnsbld_peer() turns a client's socket address into a host
+ * address (IPv4-mapped IPv6 stays IPv6: access.h matches it as IPv4).
+ * dnsbld_client() fills cl for answer_query_client() with the access
+ * rules and keys of now, and returns the client's action (ACCESS_DROP:
+ * do not answer; cl is then not to be used).
+ */
+void		 dnsbld_peer(const struct sockaddr_storage *ss,
+		    struct addr *a);
+enum access_action dnsbld_client(struct dnsbld *d, const struct addr *peer,
+		    struct answer_client *cl);
 
 /*
  * udp.c.  udp_server_new() opens la's UDP socket for worker w, with its

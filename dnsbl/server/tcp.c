@@ -44,6 +44,7 @@ struct tcpconn {
 	int64_t			 armed;		/* ms: when the timer fires */
 	int			 paused;	/* output over TCP_OUT_MAX */
 	int			 eof;		/* the client closed its side */
+	struct addr		 peer;		/* for its access rule */
 	TAILQ_ENTRY(tcpconn)	 entry;		/* least recently active first */
 };
 
@@ -224,14 +225,22 @@ tcp_answer(struct tcpconn *tc)
 		evbuffer_drain(in, 2);
 		evbuffer_remove(in, q, qlen);
 		w->cnt.tcp_queries++;
+		/* The rule of now: a reload may have changed it. */
+		struct answer_client cl;
+		if (dnsbld_client(w->d, &tc->peer, &cl) == ACCESS_DROP) {
+			w->cnt.dropped[ANS_D_ACCESS]++;
+			tcp_close(tc);
+			return -1;
+		}
 		if (xfr_is_transfer(q, qlen)) {
 			w->cnt.queries++;
 			w->cnt.by_type[ANS_T_OTHER]++;
 			tcp_transfer(tc, q, qlen);
 			return -1;
 		}
-		state = answer_query(dnsbld_zones(w->d), w->rd, &w->d->conf,
-		    q, qlen, ans + 2, PKT_MAX, &alen, 1, &w->cnt);
+		state = answer_query_client(dnsbld_zones(w->d), w->rd,
+		    &w->d->conf, &cl, q, qlen, ans + 2, PKT_MAX, &alen, 1,
+		    &w->cnt);
 		/* Discarded: nothing to say to this client.  (No transfer
 		 * state is returned yet; closing is the safe answer.) */
 		if (state != ANSWER_PROCESSED || (ans[0] = alen >> 8,
@@ -336,7 +345,7 @@ tcp_evict_oldest(struct worker *w)
 }
 
 static void
-tcp_conn_new(struct worker *w, int fd)
+tcp_conn_new(struct worker *w, int fd, const struct addr *peer)
 {
 	struct tcpconn	*tc;
 	int64_t		 now = now_ms();
@@ -362,6 +371,7 @@ tcp_conn_new(struct worker *w, int fd)
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &(int){ TCP_SNDBUF },
 	    sizeof(int));
 	tc->w = w;
+	tc->peer = *peer;
 	tc->active = now;
 	w->tcp_conns++;
 	TAILQ_INSERT_TAIL(&w->conns, tc, entry);
@@ -383,15 +393,20 @@ tcp_conn_new(struct worker *w, int fd)
 static void
 tcp_accept(evutil_socket_t lfd, short what, void *arg)
 {
-	struct worker	*w = arg;
-	int		 fd;
+	struct worker		*w = arg;
+	int			 fd;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	struct addr		 peer;
+	struct answer_client	 cl;
 
 	(void)what;
 	/* A few at a time: a full backlog delays honest clients by a SYN
 	 * retransmission (a second). */
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
-		if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK |
-		    SOCK_CLOEXEC)) == -1) {
+		sslen = sizeof(ss);
+		if ((fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
 			if (errno != EMFILE && errno != ENFILE)
 				return;
 			/*
@@ -407,7 +422,13 @@ tcp_accept(evutil_socket_t lfd, short what, void *arg)
 			return;
 		}
 		w->cnt.tcp_connections++;
-		tcp_conn_new(w, fd);
+		dnsbld_peer(&ss, &peer);
+		if (dnsbld_client(w->d, &peer, &cl) == ACCESS_DROP) {
+			w->cnt.dropped[ANS_D_ACCESS]++;
+			close(fd);
+			continue;
+		}
+		tcp_conn_new(w, fd, &peer);
 	}
 }
 

@@ -7,6 +7,9 @@
  * readiness notification is paid for.  The socket's receive timeout wakes
  * the thread now and then to see whether dnsbld is stopping.  A datagram
  * longer than the buffer is dropped, not answered from its first part.
+ * Before a query is read, its client's access rule may drop it; after it
+ * is answered, response rate limiting may drop the reply or send it
+ * truncated.  Both cost nothing when not configured.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -16,9 +19,11 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "rrl.h"
 #include "server.h"
 
 #define BATCH		64
@@ -29,6 +34,7 @@ struct udp_server {
 	pthread_t		 thread;
 	struct store_reader	*rd;
 	struct answer_counters	 cnt;
+	struct rrl		*rrl;		/* NULL: not limited */
 	struct mmsghdr		 inm[BATCH], outm[BATCH];
 	struct iovec		 iniov[BATCH], outiov[BATCH];
 	struct sockaddr_storage	 peers[BATCH];
@@ -37,6 +43,55 @@ struct udp_server {
 };
 
 static void	*udp_serve(void *);
+
+static uint32_t
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint32_t)ts.tv_sec;
+}
+
+/*
+ * Answers query i of the batch into outbuf[m] for its client.  Returns
+ * the reply's length, or 0 for no reply (dropped, discarded, limited).
+ */
+static size_t
+udp_answer(struct udp_server *u, struct zoneset *zs, struct access *ac,
+    struct keyset *ks, int i, int m, uint32_t now)
+{
+	struct dnsbld		*d = u->w->d;
+	struct answer_client	 cl = { ACCESS_ANSWER, ks };
+	struct addr		 peer;
+	size_t			 len;
+
+	if (ac != NULL || u->rrl != NULL)
+		dnsbld_peer(&u->peers[i], &peer);
+	if (ac != NULL && (cl.action = access_lookup(ac, &peer)) ==
+	    ACCESS_DROP) {
+		u->cnt.dropped[ANS_D_ACCESS]++;
+		return 0;
+	}
+	if (answer_query_client(zs, u->rd, &d->conf, &cl, u->inbuf[i],
+	    u->inm[i].msg_len, u->outbuf[m], PKT_MAX, &len, 0, &u->cnt) !=
+	    ANSWER_PROCESSED)
+		return 0;	/* discarded; no transfer is ever over UDP */
+	if (u->rrl != NULL) {
+		switch (rrl_check(u->rrl, &peer, now)) {
+		case RRL_SEND:
+			break;
+		case RRL_SLIP:
+			answer_slip(u->outbuf[m], &len);
+			u->cnt.rrl_slipped++;
+			break;
+		default:
+			u->cnt.dropped[ANS_D_RATE_LIMITED]++;
+			return 0;
+		}
+	}
+	return len;
+}
 
 /*
  * Reads a batch, answers it from one store snapshot, sends the answers.
@@ -49,6 +104,7 @@ udp_serve(void *arg)
 	struct udp_server	*u = arg;
 	struct dnsbld		*d = u->w->d;
 	int			 n, m, sent, r;
+	uint32_t		 now = 0;
 
 	while (!__atomic_load_n(&d->stopping, __ATOMIC_RELAXED)) {
 		for (int i = 0; i < BATCH; i++) {
@@ -59,6 +115,10 @@ udp_serve(void *arg)
 		if (n <= 0)
 			continue;	/* timeout, signal, or a passing error */
 		struct zoneset *zs = dnsbld_zones(d);
+		struct access *ac = dnsbld_access(d);
+		struct keyset *ks = dnsbld_keys(d);
+		if (u->rrl != NULL)
+			now = now_s();
 		store_reader_begin(u->rd);
 		for (int i = m = 0; i < n; i++) {
 			if (u->inm[i].msg_hdr.msg_flags & MSG_TRUNC) {
@@ -66,12 +126,9 @@ udp_serve(void *arg)
 				u->cnt.dropped[ANS_D_OVERSIZED]++;
 				continue;
 			}
-			size_t len;
-			if (answer_query(zs, u->rd, &d->conf, u->inbuf[i],
-			    u->inm[i].msg_len, u->outbuf[m], PKT_MAX, &len, 0,
-			    &u->cnt) != ANSWER_PROCESSED)
-				continue;	/* discarded; no transfer
-						 * is ever over UDP */
+			size_t len = udp_answer(u, zs, ac, ks, i, m, now);
+			if (len == 0)
+				continue;
 			u->outiov[m].iov_base = u->outbuf[m];
 			u->outiov[m].iov_len = len;
 			u->outm[m].msg_hdr.msg_name = &u->peers[i];
@@ -122,6 +179,9 @@ udp_server_new(struct worker *w, const struct listen_addr *la)
 		    sizeof(rcvbuf));
 	if ((u->rd = store_reader_new(w->d->st)) == NULL)
 		fatalx("udp server: no store reader");
+	if (w->d->rrl_rate > 0 && (u->rrl = rrl_new(w->d->rrl_rate,
+	    w->d->rrl_slip, w->d->rrl_size)) == NULL)
+		fatal("rate limiting table");
 	for (int i = 0; i < BATCH; i++) {
 		u->iniov[i].iov_base = u->inbuf[i];
 		u->iniov[i].iov_len = PKT_MAX;
@@ -139,6 +199,7 @@ udp_server_free(struct udp_server *u)
 {
 	close(u->fd);
 	store_reader_free(u->rd);
+	rrl_free(u->rrl);
 	free(u);
 }
 

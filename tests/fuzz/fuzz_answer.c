@@ -6,7 +6,10 @@
  * scratch directory once.  Every input is answered as UDP and as TCP; the
  * checks: no crash, a UDP reply never exceeds 512 bytes unless the query
  * carried EDNS, never exceeds our payload limit, and every reply starts
- * with the query's id and has QR set.
+ * with the query's id and has QR set.  Each input is also answered for
+ * a client under each access action, with one query key served (a seed
+ * has the key), and every UDP reply is slipped as rate limiting would,
+ * under the same checks.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +20,7 @@
 #include "addr.h"
 #include "answer.h"
 #include "dns_query.h"
+#include "keys.h"
 #include "log.h"
 #include "store.h"
 #include "zone.h"
@@ -28,6 +32,7 @@ static struct store		*st;
 static struct store_reader	*rd;
 static struct zoneset		*zs;
 static struct answer_conf	 conf;
+static struct keyset		*keys;
 
 static void
 add(struct store_txn *t, const char *s, int excl)
@@ -81,6 +86,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	answer_conf_init(&conf);
 	conf.test_code[3] = 1;
 	snprintf(conf.txt_template, sizeof(conf.txt_template), "see $");
+	keys = keys_parse("k k4d9w2m0c7hq1xz5b8nf3tpv6e\n", 29, "fuzz");
+	if (keys == NULL)
+		abort();
 	return 0;
 }
 
@@ -93,9 +101,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t			 n;
 
 	memset(&c, 0, sizeof(c));
-	for (int tcp = 0; tcp < 2; tcp++) {
-		switch (answer_query(zs, rd, &conf, data, size, out,
-		    sizeof(out), &n, tcp, &c)) {
+	for (int run = 0; run < 8; run++) {
+		int tcp = run & 1;
+		/* Anyone, then answer, refuse and error with the key. */
+		struct answer_client cl = { (enum access_action[]){
+		    ACCESS_ANSWER, ACCESS_ANSWER, ACCESS_REFUSE,
+		    ACCESS_ERROR }[run >> 1], keys };
+		switch (answer_query_client(zs, rd, &conf, run < 2 ? NULL :
+		    &cl, data, size, out, sizeof(out), &n, tcp, &c)) {
 		case ANSWER_PROCESSED:
 			break;
 		case ANSWER_DISCARDED:
@@ -113,6 +126,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!tcp && n > 512 && !(dns_query_parse(data, size, &q) ==
 		    DNS_PARSE_OK && q.edns))
 			abort();
+		if (!tcp) {
+			size_t was = n;
+			answer_slip(out, &n);
+			if (n < 12 || n > was || !(out[2] & 0x02))
+				abort();
+		}
 	}
 	return 0;
 }

@@ -175,12 +175,22 @@ relaybl_dns_dropped_total{reason="no_room"} 0
 relaybl_dns_dropped_total{reason="oversized"} 1
 relaybl_dns_dropped_total{reason="send_failed"} 0
 relaybl_dns_dropped_total{reason="bad_length"} 1
+relaybl_dns_dropped_total{reason="access"} 0
+relaybl_dns_dropped_total{reason="rate_limited"} 0
 relaybl_dns_tcp_queries_total 1
 relaybl_dns_tcp_connections_total 8
 relaybl_dns_tcp_connections_open 0
 relaybl_dns_tcp_refused_total 0
 relaybl_dns_tcp_evictions_total 1
 relaybl_dns_tcp_timeouts_total 4
+relaybl_dns_access_refused_total 0
+relaybl_dns_error_answers_total 0
+relaybl_dns_key_queries_total{result="known"} 0
+relaybl_dns_key_queries_total{result="unknown"} 0
+relaybl_dns_rate_limited_total{action="dropped"} 0
+relaybl_dns_rate_limited_total{action="slipped"} 0
+relaybl_dns_access_rules 0
+relaybl_dns_keys 0
 relaybl_dns_store_serial $((serial + 1))
 relaybl_dns_zones 1
 relaybl_dns_zone_reloads_total{result="ok"} 1

@@ -14,6 +14,7 @@
 #include "addr.h"
 #include "answer.h"
 #include "fixture.h"
+#include "keys.h"
 #include "log.h"
 #include "store.h"
 #include "tap.h"
@@ -26,6 +27,7 @@ static struct zoneset		*zs;
 static struct answer_conf	 conf;
 static struct answer_counters	 cnt;
 static uint8_t			 out_raw[4096];
+static const struct answer_client *client;	/* NULL: anyone */
 
 static const char ZONE[] =
     "$ORIGIN bl.test.\n$TTL 3600\n"
@@ -68,8 +70,8 @@ raw(const uint8_t *q, size_t len, int tcp, size_t *rlen)
 	ldns_pkt	*p = NULL;
 	size_t		 n;
 
-	if (answer_query(zs, rd, &conf, q, len, out, tcp ? 65535 : 4096, &n,
-	    tcp, &cnt) != ANSWER_PROCESSED)
+	if (answer_query_client(zs, rd, &conf, client, q, len, out,
+	    tcp ? 65535 : 4096, &n, tcp, &cnt) != ANSWER_PROCESSED)
 		n = 0;
 	if (rlen)
 		*rlen = n;
@@ -490,6 +492,149 @@ test_states(void)
 	    "malformed QUERY: FORMERR, RD copied");
 }
 
+#define KEY	"k4d9w2m0c7hq1xz5b8nf3tpv6e"
+#define KEY2	"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
+
+/* The client's rule and the keys: refuse, error, key queries. */
+static void
+test_clients(void)
+{
+	static const char keytext[] = "isp-one " KEY "\nisp-two " KEY2 "\n";
+	struct keyset		*ks = keys_parse(keytext, strlen(keytext), "k");
+	struct answer_client	 cl = { ACCESS_REFUSE, ks };
+	struct answer_counters	 before = cnt;
+	ldns_pkt		*p;
+
+	ok(ks != NULL && keys_count(ks) == 2, "two keys");
+	client = &cl;
+	list("192.0.2.99", 2, "");
+	p = ask("99.2.0.192.bl.test.", LDNS_RR_TYPE_A);
+	ok(rcode(p) == LDNS_RCODE_REFUSED && !ldns_pkt_aa(p) &&
+	    ldns_pkt_ancount(p) == 0, "refuse: REFUSED, AA clear, nothing");
+	ldns_pkt_free(p);
+	p = ask("bl.test.", LDNS_RR_TYPE_SOA);
+	is_int(rcode(p), LDNS_RCODE_REFUSED, "refuse: the apex too");
+	ldns_pkt_free(p);
+	p = ask(KEY ".99.2.0.192.bl.test.", LDNS_RR_TYPE_A);
+	is_str(first(p, 0), KEY ".99.2.0.192.bl.test.\t1800\tIN\tA\t"
+	    "127.0.0.2", "refuse, with a key: answered as 99.2.0.192");
+	ldns_pkt_free(p);
+	p = ask("K4D9W2M0C7HQ1XZ5B8NF3TPV6E.2.0.0.127.bl.test.",
+	    LDNS_RR_TYPE_A);
+	is_str(first(p, 0), "K4D9W2M0C7HQ1XZ5B8NF3TPV6E.2.0.0.127.bl.test."
+	    "\t1800\tIN\tA\t127.0.0.2", "  key in capitals, test point");
+	ldns_pkt_free(p);
+	p = ask(KEY2 ".1.0.0.127.bl.test.", LDNS_RR_TYPE_A);
+	ok(rcode(p) == LDNS_RCODE_NXDOMAIN && ldns_pkt_aa(p),
+	    "  the other key, 127.0.0.1: NXDOMAIN");
+	ldns_pkt_free(p);
+	p = ask(KEY ".2.0.192.bl.test.", LDNS_RR_TYPE_A);
+	ok(rcode(p) == LDNS_RCODE_NOERROR && ldns_pkt_ancount(p) == 0,
+	    "  key and an empty non-terminal: NODATA");
+	ldns_pkt_free(p);
+	p = ask(KEY ".bl.test.", LDNS_RR_TYPE_SOA);
+	ok(rcode(p) == LDNS_RCODE_NOERROR && ldns_pkt_ancount(p) == 1,
+	    "  key and the apex: the SOA");
+	ldns_pkt_free(p);
+	p = ask(KEY ".99.2.0.192.bl.test.", LDNS_RR_TYPE_TXT);
+	ok(strstr(first(p, 0), "TXT") != NULL, "  TXT with a key");
+	ldns_pkt_free(p);
+	p = ask("aaaaaaaaaaaaaaaaaaaaaaaaaa.99.2.0.192.bl.test.",
+	    LDNS_RR_TYPE_A);
+	is_str(first(p, 0), "aaaaaaaaaaaaaaaaaaaaaaaaaa.99.2.0.192.bl.test."
+	    "\t600\tIN\tA\t127.255.255.254", "unknown key: the error A");
+	ldns_pkt_free(p);
+	is_int(cnt.key_queries - before.key_queries, 7, "7 key queries");
+	is_int(cnt.key_unknown - before.key_unknown, 1, "  1 unknown");
+	is_int(cnt.access_refused - before.access_refused, 2, "2 refused");
+
+	cl.action = ACCESS_ERROR;
+	p = ask("99.2.0.192.bl.test.", LDNS_RR_TYPE_A);
+	ok(rcode(p) == LDNS_RCODE_NOERROR && ldns_pkt_aa(p) &&
+	    ldns_pkt_ancount(p) == 1, "error: NOERROR, AA, one record");
+	is_str(first(p, 0), "99.2.0.192.bl.test.\t600\tIN\tA\t"
+	    "127.255.255.254", "  listed: A 127.255.255.254, negative TTL");
+	ldns_pkt_free(p);
+	p = ask("1.1.1.1.bl.test.", LDNS_RR_TYPE_A);
+	is_str(first(p, 0), "1.1.1.1.bl.test.\t600\tIN\tA\t"
+	    "127.255.255.254", "  unlisted: the same");
+	ldns_pkt_free(p);
+	p = ask("2.0.0.127.bl.test.", LDNS_RR_TYPE_A);
+	is_str(first(p, 0), "2.0.0.127.bl.test.\t600\tIN\tA\t"
+	    "127.255.255.254", "  the test point: the same");
+	ldns_pkt_free(p);
+	p = ask("www.bl.test.", LDNS_RR_TYPE_ANY);
+	is_str(first(p, 0), "www.bl.test.\t600\tIN\tA\t127.255.255.254",
+	    "  any name, ANY: the same");
+	ldns_pkt_free(p);
+	p = ask("1.1.1.1.bl.test.", LDNS_RR_TYPE_TXT);
+	is_str(first(p, 0), "1.1.1.1.bl.test.\t600\tIN\tTXT\t\"Not "
+	    "served to this client (a public resolver, or an unknown key): "
+	    "query from your own resolver\"", "  TXT: why");
+	ldns_pkt_free(p);
+	p = ask("1.1.1.1.bl.test.", LDNS_RR_TYPE_AAAA);
+	ok(rcode(p) == LDNS_RCODE_NOERROR && ldns_pkt_ancount(p) == 0 &&
+	    ldns_pkt_nscount(p) == 1, "  AAAA: NODATA");
+	ldns_pkt_free(p);
+	p = ask("bl.test.", LDNS_RR_TYPE_NS);
+	ok(rcode(p) == LDNS_RCODE_NOERROR && ldns_pkt_ancount(p) == 2,
+	    "  the apex NS: as usual");
+	ldns_pkt_free(p);
+	p = ask("example.com.", LDNS_RR_TYPE_A);
+	is_int(rcode(p), LDNS_RCODE_REFUSED, "  outside the zones: REFUSED");
+	ldns_pkt_free(p);
+	p = ask(KEY ".99.2.0.192.bl.test.", LDNS_RR_TYPE_A);
+	is_str(first(p, 0), KEY ".99.2.0.192.bl.test.\t1800\tIN\tA\t"
+	    "127.0.0.2", "error, with a key: answered");
+	ldns_pkt_free(p);
+
+	cl.action = ACCESS_ANSWER;
+	cl.keys = NULL;
+	p = ask(KEY ".99.2.0.192.bl.test.", LDNS_RR_TYPE_A);
+	is_int(rcode(p), LDNS_RCODE_NXDOMAIN, "no keys served: a key label "
+	    "is just a name (NXDOMAIN)");
+	ldns_pkt_free(p);
+	cl.keys = ks;
+	p = ask("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.bl.test.",
+	    LDNS_RR_TYPE_TXT);
+	ok(strstr(first(p, 0), "Not served") != NULL,
+	    "answer, unknown key: the error TXT");
+	ldns_pkt_free(p);
+	p = ask("aaaaaaaaaaaaaaaaaaaaaaaaa.bl.test.", LDNS_RR_TYPE_A);
+	is_int(rcode(p), LDNS_RCODE_NXDOMAIN, "25 characters: not a key");
+	ldns_pkt_free(p);
+	client = NULL;
+	keys_free(ks);
+}
+
+/* What a slipped response is: header and question, TC, no records. */
+static void
+test_slip(void)
+{
+	ldns_pkt	*q, *p = NULL;
+	uint8_t		*wire, out[4096];
+	size_t		 len, n;
+
+	if (ldns_pkt_query_new_frm_str(&q, "99.2.0.192.bl.test.",
+	    LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN, LDNS_RD) != LDNS_STATUS_OK ||
+	    ldns_pkt2wire(&wire, q, &len) != LDNS_STATUS_OK)
+		abort();
+	answer_query(zs, rd, &conf, wire, len, out, sizeof(out), &n, 0,
+	    &cnt);
+	answer_slip(out, &n);
+	is_int(n, len, "slipped: as long as the query (no OPT in it)");
+	ok(ldns_wire2pkt(&p, out, n) == LDNS_STATUS_OK && ldns_pkt_tc(p) &&
+	    ldns_pkt_qdcount(p) == 1 && ldns_pkt_ancount(p) == 0 &&
+	    ldns_pkt_nscount(p) == 0 && ldns_pkt_arcount(p) == 0 &&
+	    ldns_pkt_qr(p), "  TC, QR, the question, no records");
+	ldns_pkt_free(p);
+	n = 5;
+	answer_slip(out, &n);
+	is_int(n, 5, "  shorter than a header: left alone");
+	free(wire);
+	ldns_pkt_free(q);
+}
+
 static void
 test_zone_errors(void)
 {
@@ -570,6 +715,8 @@ main(void)
 	test_bad_packets();
 	test_states();
 	test_live();
+	test_clients();
+	test_slip();
 	test_zone_errors();
 	zoneset_free(zs);
 	store_reader_free(rd);
