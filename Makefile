@@ -101,7 +101,10 @@ deps:
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "installing:$$missing"; \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-			    apt-get install -y -qq $$missing; \
+			    apt-get install -y -qq $$missing || exit 1; \
+			for s in knot nsd rbldnsd; do \
+				systemctl disable --now $$s >/dev/null 2>&1 || :; \
+			done; \
 		else \
 			echo "missing packages; run as root:"; \
 			echo "  apt-get install -y$$missing"; exit 1; \
