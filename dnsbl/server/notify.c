@@ -39,6 +39,8 @@ struct pending {
 	int64_t		 next;		/* when to send again */
 	uint8_t		 msg[512];
 	size_t		 len;
+	int		 signed_;	/* with the target's key: ts */
+	struct tsig_state ts;
 };
 
 struct notifier {
@@ -112,6 +114,25 @@ send_one(struct notifier *n, struct pending *p)
 	n->sent++;
 }
 
+/* Signs p with target t's key (RFC 8945); on failure it is not sent. */
+static void
+sign(struct notifier *n, struct pending *p, int t)
+{
+	const struct tsig_key	*key = tsig_keys_find(&n->d->tsig,
+				    n->d->notify[t].key);
+	int			 len;
+
+	len = key == NULL ? -1 : tsig_sign_request(key, p->msg, p->len,
+	    sizeof(p->msg), (int64_t)time(NULL), &p->ts);
+	if (len < 0) {
+		log_warnx("NOTIFY to %s: cannot sign it", n->d->notify[t].addr.text);
+		p->len = 0;
+		return;
+	}
+	p->len = (size_t)len;
+	p->signed_ = 1;
+}
+
 /* A new serial: a NOTIFY per target and zone, replacing older ones. */
 static void
 announce(struct notifier *n, uint32_t serial)
@@ -132,6 +153,8 @@ announce(struct notifier *n, uint32_t serial)
 			p->id = (uint16_t)arc4random();
 			p->len = xfr_notify(zs->zones[z], serial, p->id,
 			    p->msg, sizeof(p->msg));
+			if (p->len > 0 && n->d->notify[t].key[0])
+				sign(n, p, t);
 			if (p->len == 0) {
 				p->tries = DONE;	/* nothing to send */
 				continue;
@@ -199,6 +222,13 @@ on_answer(evutil_socket_t fd, short what, void *arg)
 			    p->id != id || sl != a->len ||
 			    memcmp(&ss, &a->ss, sl) != 0)
 				continue;
+			/* A signed NOTIFY wants a signed, verified answer. */
+			if (p->signed_ && tsig_verify_response(&p->ts, m,
+			    (size_t)len, (int64_t)time(NULL)) != TSIG_OK) {
+				log_warnx("NOTIFY answer from %s: TSIG does "
+				    "not verify", a->text);
+				continue;
+			}
 			p->tries = DONE;
 			n->acked++;
 			log_debug("NOTIFY answered by %s", a->text);

@@ -3,7 +3,8 @@
 # loopback transfer the zone from dnsbld (AXFR; IXFR is answered in
 # full), then answer exactly as dnsbld does for listed, unlisted, range,
 # excluded and test-point names; after a change they follow within
-# seconds of dnsbld's NOTIFY.  NSD transfers from 127.0.0.3, where
+# seconds of dnsbld's NOTIFY (NSD's signed with TSIG).  NSD transfers
+# from 127.0.0.3, where
 # allow_transfer wants a TSIG key (hmac-sha256): it verifies every message
 # of a multi-message transfer.  A peer outside allow_transfer, or unsigned
 # where a key is wanted, is refused; a wrong signature gets NOTAUTH.
@@ -54,7 +55,7 @@ txt_template = Listed, see http://bl.example/lookup?ip=\$
 [dns]
 allow_transfer = 127.0.0.1, 127.0.0.3 xfr-key
 tsig_keys_file = $T/tsig.keys
-notify = 127.0.0.1:$kport, 127.0.0.1:$nport
+notify = 127.0.0.1:$kport, 127.0.0.1:$nport xfr-key
 notify_interval = 1
 CONF
 daemon_start dnsbld "$DNSBLD" -c "$T/relaybl.conf"
@@ -114,7 +115,7 @@ zone:
     zonefile: bl.test.zone
     request-xfr: 127.0.0.1@$dport xfr-key
     outgoing-interface: 127.0.0.3
-    allow-notify: 127.0.0.1 NOKEY
+    allow-notify: 127.0.0.1 xfr-key
 CONF
 daemon_start nsd nsd -d -c "$T/nsd/nsd.conf"
 
@@ -179,7 +180,7 @@ t0=$(date +%s.%N)
 until_serial $kport "$want" 100
 ok $? "after a change, Knot follows to serial $want"
 until_serial $nport "$want" 100
-ok $? "  and NSD"
+ok $? "  and NSD, told by a NOTIFY signed with the key it wants"
 t1=$(date +%s.%N)
 ok "$(awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 5) }'; echo $?)" \
     "  within 5 s (NOTIFY, notify_interval 1 s)"
