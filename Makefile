@@ -61,7 +61,7 @@ UNIT	 = test_addr test_listen test_store test_import test_config \
 	   test_answer test_probe_policy test_queue test_smtp_client test_cookie \
 	   test_battery test_sink test_verdict test_http_parse \
 	   test_http_server test_tsig test_zone_walk test_access test_keys \
-	   test_rrl
+	   test_rrl test_xfr
 BENCH	 = store_bench
 
 # build/rel/libstore.a and the like, in link order.
@@ -219,7 +219,7 @@ export-loop: all
 # move it to tests/fuzz/regress/<harness>/ so that make test replays it.
 FUZZ_SECONDS ?= 60
 FUZZERS	 = fuzz_addr fuzz_import fuzz_config fuzz_answer fuzz_access fuzz_keys \
-	   fuzz_smtp_client fuzz_sink fuzz_http_parse fuzz_tsig
+	   fuzz_smtp_client fuzz_sink fuzz_http_parse fuzz_tsig fuzz_xfr
 fuzz: deps
 	@mkdir -p build/fuzz
 	for f in $(FUZZERS); do \

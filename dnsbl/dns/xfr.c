@@ -32,6 +32,18 @@ put32(uint8_t *p, uint32_t v)
 	p[3] = v & 0xff;
 }
 
+static int64_t	ixfr_serial(const uint8_t *, size_t, const struct dns_query *);
+
+int64_t
+xfr_ixfr_serial(const uint8_t *pkt, size_t len)
+{
+	struct dns_query q;
+
+	if (dns_query_parse(pkt, len, &q) != DNS_PARSE_OK)
+		return -1;
+	return ixfr_serial(pkt, len, &q);
+}
+
 static int
 wanted(const struct dns_query *q)
 {
@@ -77,7 +89,6 @@ skip_name(const uint8_t *pkt, size_t len, size_t off)
 	return 0;
 }
 
-/* The serial an IXFR query names (its authority SOA), or -1: none. */
 static int64_t
 ixfr_serial(const uint8_t *pkt, size_t len, const struct dns_query *q)
 {

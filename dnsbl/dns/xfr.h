@@ -62,6 +62,12 @@ struct xfr {
 int	xfr_is_transfer(const uint8_t *pkt, size_t len);
 
 /*
+ * The serial an IXFR query names (the SOA in its authority section), or
+ * -1 when it names none or is not an IXFR (then it gets the whole zone).
+ */
+int64_t	xfr_ixfr_serial(const uint8_t *pkt, size_t len);
+
+/*
  * The zone a transfer query asks for (its name must be the apex), or
  * NULL.
  */
