@@ -33,6 +33,7 @@ import urllib.request
 
 from selenium import webdriver
 from selenium.common.exceptions import (NoAlertPresentException,
+                                        TimeoutException,
                                         WebDriverException)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -174,6 +175,12 @@ class Browser:
     def phone(self, name):
         """The page at a phone's width: no horizontal scrolling."""
         self.d.set_window_size(*PHONE)
+        # The resize lands when the browser gets to it (later under load).
+        try:
+            WebDriverWait(self.d, 10).until(
+                lambda d: self.fits()[1] <= PHONE[0])
+        except TimeoutException:
+            pass
         time.sleep(0.2)
         sw, iw = self.fits()
         check(iw <= PHONE[0] and sw <= iw,
@@ -292,6 +299,12 @@ def removal(b, relay, farmfile):
     b.d.get_log("performance")
     b.click(b.d.find_element(By.CSS_SELECTOR,
                              "form[action='/remove'] button"))
+    # The 303's target may still be loading when the POST's page is gone.
+    try:
+        WebDriverWait(b.d, 20).until(
+            lambda d: re.search(r"/removal/[0-9]+$", d.current_url))
+    except TimeoutException:
+        pass
     url = b.d.current_url
     m = re.search(r"/removal/([0-9]+)$", url)
     check(m is not None, "\"Retest and remove\" lands on /removal/ID",
