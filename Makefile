@@ -77,11 +77,11 @@ TEST_DEPS = perl bc util-linux lmdb-utils dnsutils knot-dnsutils clang \
 	   python3-dnspython \
 	   libclang-rt-14-dev postfix python3 iproute2 \
 	   chromium chromium-driver python3-selenium rbldnsd nsd knot ldnsutils
-BENCH_DEPS = dnsperf rbldnsd nmap
+BENCH_DEPS = dnsperf rbldnsd nmap knot knot-dnsutils dnsutils
 
 .SECONDARY:
-.PHONY: all deps run test unit integration bench bench-dns bench-prober \
-	bench-prober-mem \
+.PHONY: all deps run test unit integration bench bench-dns bench-axfr \
+	bench-prober bench-prober-mem \
 	bench-hostile bench-hostile-dns bench-hostile-sink fuzz clean asan \
 	regress export-loop
 
@@ -176,6 +176,12 @@ bench: deps all build/rel/tests/bench/store_bench
 bench-dns: deps all build/rel/tests/bench/store_bench \
 	    build/rel/tests/bench/null_responder
 	sh tests/bench/dns.sh
+
+# A 1M-listing zone from dnsbld into Knot as a secondary: AXFR time and
+# size, dnsbld's RSS, 1,000 changes followed, Knot's answer rate next to
+# dnsbld's (tests/bench/axfr.sh).
+bench-axfr: deps all build/rel/tests/bench/store_bench
+	sh tests/bench/axfr.sh
 
 # proberd and nmap against 2,000 fake SMTP hosts, then proberd's memory
 # with 1,000 probes in flight (tests/bench/prober.sh); bench-prober-mem is
