@@ -35,6 +35,7 @@
 #include "xfr.h"
 
 #define XFR_SEND_TIMEOUT	30	/* s a secondary may leave us blocked */
+#define XFR_SNDBUF		(1 << 20)	/* bytes the kernel may queue */
 
 struct job {
 	struct dnsbld	*d;
@@ -302,6 +303,7 @@ transfer_start(struct dnsbld *d, int fd, const struct addr *peer,
     const uint8_t *query, size_t qlen, const uint8_t *pending, size_t plen)
 {
 	struct timeval	 tv = { XFR_SEND_TIMEOUT, 0 };
+	int		 sndbuf = XFR_SNDBUF;
 	struct job	*j;
 	pthread_t	 t;
 	pthread_attr_t	 attr;
@@ -323,6 +325,13 @@ transfer_start(struct dnsbld *d, int fd, const struct addr *peer,
 	j->plen = plen;
 	if ((flags = fcntl(fd, F_GETFL)) != -1)
 		(void)fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+	/*
+	 * The listener gave every connection an 8 KB send buffer, right for
+	 * answers and wrong for a stream of megabytes: blocked on it, a 1M
+	 * listing transfer took 8.5 s instead of 4.3 (bench-axfr).  The
+	 * kernel caps the size at net.core.wmem_max.
+	 */
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (__atomic_add_fetch(&d->xfr_running, 1, __ATOMIC_RELAXED) >
