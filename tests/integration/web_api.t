@@ -359,6 +359,18 @@ kill -TERM $wpid
 daemon_wait $wpid
 is $? 0 "SIGTERM: exit 0"
 
+# Past 10,000 addresses, with a body limit that lets them in: 400.
+sed "s/^max_body = .*/max_body = 1048576/" "$T/relaybl.conf" > "$T/big.conf"
+printf 'feeds %s\n' "$TOKEN" > "$T/tokens"
+daemon_start web2 "$DNSBLWEB" -c "$T/big.conf"
+daemon_ready $pid web2 "ready" 100
+python3 -c 'import json; print(json.dumps({"addresses":
+    ["192.0.2.%d" % (i % 250 + 1) for i in range(10001)]}))' > "$T/big.json"
+req -H "$H" -X POST --data-binary @"$T/big.json" "$U/v1/submissions"
+is "$code" 400 "10,001 addresses in a body within max_body: 400"
+like "$body" '1 to 10000 addresses' "  says the limit"
+daemon_stop $pid
+
 # --- bad configurations -----------------------------------------------------
 sed "s/^listen = .*/listen = 127.0.0.1:99999/" "$T/relaybl.conf" > "$T/bad1"
 run "$DNSBLWEB" -c "$T/bad1"
