@@ -27,7 +27,7 @@ ASANCPP	 = -DSTORE_FAULTS
 # One archive per folder; each program links only the folders it uses,
 # highest layer first (lib at the bottom: everything may use it).
 SRC_lib	 = dnsbl/lib/log.c dnsbl/lib/addr.c dnsbl/lib/config.c \
-	   dnsbl/lib/listen.c dnsbl/lib/privs.c
+	   dnsbl/lib/listen.c dnsbl/lib/privs.c dnsbl/lib/textfile.c
 SRC_store = dnsbl/store/store.c dnsbl/store/store_bulk.c \
 	   dnsbl/store/store_table.c dnsbl/store/store_read.c \
 	   dnsbl/store/store_write.c

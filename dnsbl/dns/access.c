@@ -17,6 +17,7 @@
 
 #include "access.h"
 #include "log.h"
+#include "textfile.h"
 
 #define LINE_MAX_LEN	512
 #define FILE_MAX	(64 << 20)	/* an access file, at most */
@@ -232,25 +233,15 @@ parse_line(char *buf, const char *name, int line, struct rule *r, int *got)
 	return 0;
 }
 
-/* Counts the lines of text: an upper bound on the rules. */
-static size_t
-count_lines(const char *text, size_t len)
-{
-	size_t n = 1;
-
-	for (size_t i = 0; i < len; i++)
-		n += text[i] == '\n';
-	return n;
-}
-
 struct access *
 access_parse(const char *text, size_t len, const char *name)
 {
 	struct access	*ac = NULL;
 	struct rule	*r4 = NULL, *r6 = NULL;
-	size_t		 n4 = 0, n6 = 0, max = count_lines(text, len);
+	size_t		 n4 = 0, n6 = 0, off = 0;
+	size_t		 max = textfile_lines(text, len);
 	char		 buf[LINE_MAX_LEN];
-	int		 line = 0, fam;
+	int		 line = 0, fam, rc;
 
 	if ((r4 = calloc(max, sizeof(*r4))) == NULL ||
 	    (r6 = calloc(max, sizeof(*r6))) == NULL ||
@@ -258,21 +249,8 @@ access_parse(const char *text, size_t len, const char *name)
 		log_warn("access rules");
 		goto err;
 	}
-	for (size_t off = 0; off < len; ) {
-		const char *nl = memchr(text + off, '\n', len - off);
-		size_t l = (nl ? (size_t)(nl - text) : len) - off;
-		line++;
-		if (l >= sizeof(buf) || memchr(text + off, '\0', l) != NULL) {
-			log_warnx("%s:%d: %s", name, line, l >= sizeof(buf) ?
-			    "line too long" : "NUL byte");
-			goto err;
-		}
-		memcpy(buf, text + off, l);
-		buf[l] = '\0';
-		off += l + 1;
-		char *hash = strchr(buf, '#');
-		if (hash != NULL)
-			*hash = '\0';
+	while ((rc = textfile_line(text, len, &off, buf, sizeof(buf), name,
+	    &line)) == 1) {
 		struct rule rule;
 		if (parse_line(buf, name, line, &rule, &fam) == -1)
 			goto err;
@@ -281,6 +259,8 @@ access_parse(const char *text, size_t len, const char *name)
 		else if (fam == ADDR_V6)
 			r6[n6++] = rule;
 	}
+	if (rc == -1)
+		goto err;
 	if (build(&ac->v4, r4, n4, name) == -1 ||
 	    build(&ac->v6, r6, n6, name) == -1)
 		goto err;
@@ -298,40 +278,13 @@ err:
 struct access *
 access_load(const char *path)
 {
-	FILE		*fp;
-	char		*text = NULL;
-	size_t		 len = 0, cap = 0, n;
-	struct access	*ac = NULL;
+	struct access	*ac;
+	char		*text;
+	size_t		 len;
 
-	if ((fp = fopen(path, "r")) == NULL) {
-		log_warn("access file %s", path);
+	if (textfile_read(path, FILE_MAX, "access file", &text, &len) == -1)
 		return NULL;
-	}
-	for (;;) {
-		if (len == cap) {
-			char *t;
-			if (cap >= FILE_MAX) {
-				log_warnx("%s: over %d MB", path,
-				    FILE_MAX >> 20);
-				goto out;
-			}
-			cap = cap ? 2 * cap : 65536;
-			if ((t = realloc(text, cap)) == NULL) {
-				log_warn("access file %s", path);
-				goto out;
-			}
-			text = t;
-		}
-		if ((n = fread(text + len, 1, cap - len, fp)) == 0)
-			break;
-		len += n;
-	}
-	if (ferror(fp))
-		log_warn("access file %s", path);
-	else
-		ac = access_parse(text, len, path);
-out:
-	fclose(fp);
+	ac = access_parse(text, len, path);
 	free(text);
 	return ac;
 }

@@ -13,6 +13,7 @@
 
 #include "keys.h"
 #include "log.h"
+#include "textfile.h"
 
 #define NAME_MAX_LEN	63
 #define LINE_MAX_LEN	512
@@ -123,37 +124,22 @@ struct keyset *
 keys_parse(const char *text, size_t len, const char *name)
 {
 	struct keyset	*ks;
-	size_t		 max = 1;
+	size_t		 max = textfile_lines(text, len), off = 0;
 	char		 buf[LINE_MAX_LEN];
-	int		 line = 0, got;
+	int		 line = 0, got, rc;
 
-	for (size_t i = 0; i < len; i++)
-		max += text[i] == '\n';
 	if ((ks = calloc(1, sizeof(*ks))) == NULL ||
 	    (ks->k = calloc(max, sizeof(*ks->k))) == NULL) {
 		log_warn("keys");
 		goto err;
 	}
-	for (size_t off = 0; off < len; ) {
-		const char *nl = memchr(text + off, '\n', len - off);
-		size_t l = (nl ? (size_t)(nl - text) : len) - off;
-		line++;
-		if (l >= sizeof(buf) || memchr(text + off, '\0', l) != NULL) {
-			log_warnx("%s:%d: %s", name, line, l >= sizeof(buf) ?
-			    "line too long" : "NUL byte");
-			goto err;
-		}
-		memcpy(buf, text + off, l);
-		buf[l] = '\0';
-		off += l + 1;
-		char *hash = strchr(buf, '#');
-		if (hash != NULL)
-			*hash = '\0';
+	while ((rc = textfile_line(text, len, &off, buf, sizeof(buf), name,
+	    &line)) == 1) {
 		if (parse_line(buf, name, line, &ks->k[ks->n], &got) == -1)
 			goto err;
 		ks->n += got;
 	}
-	if (duplicates(ks, name))
+	if (rc == -1 || duplicates(ks, name))
 		goto err;
 	return ks;
 err:
@@ -164,28 +150,15 @@ err:
 struct keyset *
 keys_load(const char *path)
 {
-	FILE		*fp;
+	struct keyset	*ks;
 	char		*text;
 	size_t		 len;
-	struct keyset	*ks = NULL;
 
-	if ((fp = fopen(path, "r")) == NULL) {
-		log_warn("keys file %s", path);
+	if (textfile_read(path, FILE_MAX, "keys file", &text, &len) == -1)
 		return NULL;
-	}
-	if ((text = malloc(FILE_MAX)) == NULL) {
-		log_warn("keys file %s", path);
-		fclose(fp);
-		return NULL;
-	}
-	len = fread(text, 1, FILE_MAX, fp);
-	if (ferror(fp))
-		log_warn("keys file %s", path);
-	else if (len == FILE_MAX)
-		log_warnx("%s: over %d MB", path, FILE_MAX >> 20);
-	else
-		ks = keys_parse(text, len, path);
-	fclose(fp);
+	ks = keys_parse(text, len, path);
+	/* The keys are secrets: not left in freed memory. */
+	explicit_bzero(text, len);
 	free(text);
 	return ks;
 }
