@@ -590,7 +590,7 @@ answer_zone(struct wr *w, const struct dns_query *q, const struct zone *z,
 	serial = store_serial(rd);
 	set_aa(w);
 	if (q->qtype == LDNS_RR_TYPE_AXFR || q->qtype == LDNS_RR_TYPE_IXFR)
-		return LDNS_RCODE_REFUSED;	/* transfers: not served yet */
+		return LDNS_RCODE_REFUSED;	/* transfers: over TCP only */
 	switch (classify(q, z, rd, conf, &t)) {
 	case K_APEX:
 		return answer_apex(w, q, z, serial);
@@ -699,6 +699,11 @@ answer_opcode_query(const struct zoneset *zs, struct store_reader *rd,
 	int			 rcode;
 
 	c->by_type[type_index(q->qtype)]++;
+	/* Over TCP a transfer follows: the server hands it to xfr.c. */
+	if (tcp && (q->qtype == LDNS_RR_TYPE_AXFR ||
+	    q->qtype == LDNS_RR_TYPE_IXFR))
+		return q->qtype == LDNS_RR_TYPE_AXFR ? ANSWER_IN_AXFR :
+		    ANSWER_IN_IXFR;
 	if (!tcp && (limit = udp_limit(q, conf)) < w->max)
 		w->max = limit;
 	if (q->edns && q->edns_version > 0) {

@@ -122,9 +122,10 @@ enum answer_state {
 	ANSWER_PROCESSED,	/* send the reply: *outlen bytes of out */
 	ANSWER_DISCARDED,	/* send nothing (*outlen is 0); over TCP,
 				 * close the connection */
-	ANSWER_IN_AXFR,		/* reserved: a reply begins an AXFR and more
-				 * messages follow (not returned yet) */
-	ANSWER_IN_IXFR,		/* reserved: the same for IXFR */
+	ANSWER_IN_AXFR,		/* over TCP, AXFR: nothing is written
+				 * (*outlen is 0); the server serves the
+				 * transfer (xfr.h) */
+	ANSWER_IN_IXFR,		/* the same for IXFR */
 };
 
 /*

@@ -51,14 +51,6 @@ wanted(const struct dns_query *q)
 	    (q->qtype == LDNS_RR_TYPE_AXFR || q->qtype == LDNS_RR_TYPE_IXFR);
 }
 
-int
-xfr_is_transfer(const uint8_t *pkt, size_t len)
-{
-	struct dns_query q;
-
-	return dns_query_parse(pkt, len, &q) == DNS_PARSE_OK && wanted(&q);
-}
-
 const struct zone *
 xfr_zone(const struct zoneset *zs, const uint8_t *pkt, size_t len)
 {

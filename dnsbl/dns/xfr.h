@@ -58,9 +58,6 @@ struct xfr {
 	uint64_t		 rrs, msgs, bytes;
 };
 
-/* Whether the query pkt (len bytes) asks for a transfer: AXFR or IXFR. */
-int	xfr_is_transfer(const uint8_t *pkt, size_t len);
-
 /*
  * The serial an IXFR query names (the SOA in its authority section), or
  * -1 when it names none or is not an IXFR (then it gets the whole zone).

@@ -232,17 +232,14 @@ tcp_answer(struct tcpconn *tc)
 			tcp_close(tc);
 			return -1;
 		}
-		if (xfr_is_transfer(q, qlen)) {
-			w->cnt.queries++;
-			w->cnt.by_type[ANS_T_OTHER]++;
-			tcp_transfer(tc, q, qlen);
-			return -1;
-		}
 		state = answer_query_client(dnsbld_zones(w->d), w->rd,
 		    &w->d->conf, &cl, q, qlen, ans + 2, PKT_MAX, &alen, 1,
 		    &w->cnt);
-		/* Discarded: nothing to say to this client.  (No transfer
-		 * state is returned yet; closing is the safe answer.) */
+		if (state == ANSWER_IN_AXFR || state == ANSWER_IN_IXFR) {
+			tcp_transfer(tc, q, qlen);
+			return -1;
+		}
+		/* Discarded: nothing to say to this client: close. */
 		if (state != ANSWER_PROCESSED || (ans[0] = alen >> 8,
 		    ans[1] = alen & 0xff, evbuffer_add(out, ans, alen + 2) ==
 		    -1)) {

@@ -226,8 +226,26 @@ test_negative(void)
 	is_int(rcode(p), LDNS_RCODE_REFUSED, "xbl.test is not in bl.test");
 	ldns_pkt_free(p);
 	p = ask("bl.test.", LDNS_RR_TYPE_AXFR);
-	is_int(rcode(p), LDNS_RCODE_REFUSED, "AXFR: REFUSED");
+	is_int(rcode(p), LDNS_RCODE_REFUSED, "AXFR over UDP: REFUSED");
 	ldns_pkt_free(p);
+	/* Over TCP a transfer is the server's to serve: nothing written. */
+	for (int k = 0; k < 2; k++) {
+		ldns_rr_type t = k ? LDNS_RR_TYPE_IXFR : LDNS_RR_TYPE_AXFR;
+		ldns_pkt *q;
+		uint8_t *wire, out[512];
+		size_t len, n = 99;
+		if (ldns_pkt_query_new_frm_str(&q, "bl.test.", t,
+		    LDNS_RR_CLASS_IN, 0) != LDNS_STATUS_OK ||
+		    ldns_pkt2wire(&wire, q, &len) != LDNS_STATUS_OK)
+			abort();
+		is_int(answer_query_client(zs, rd, &conf, client, wire, len,
+		    out, sizeof(out), &n, 1, &cnt), k ? ANSWER_IN_IXFR :
+		    ANSWER_IN_AXFR, "%s over TCP: a transfer follows",
+		    k ? "IXFR" : "AXFR");
+		is_int((int)n, 0, "  nothing written");
+		free(wire);
+		ldns_pkt_free(q);
+	}
 }
 
 static const char *
