@@ -45,41 +45,6 @@ struct export {
 	int			 nexcl;
 };
 
-/* [dnsbld] ttl, txt_template and test_codes, read as dnsbld reads them. */
-static int
-export_conf(const struct config *cfg, struct answer_conf *conf)
-{
-	const char	*s;
-	char		 buf[256], *tok, *save, *end;
-	int64_t		 n;
-	struct in_addr	 in;
-
-	answer_conf_init(conf);
-	if (config_int(cfg, "dnsbld", "ttl", 1800, 0, 604800, &n) == -1)
-		return -1;
-	conf->ttl = (uint32_t)n;
-	s = config_str(cfg, "dnsbld", "txt_template",
-	    "Listed as an open relay, see https://relaybl.example/lookup?ip=$");
-	snprintf(conf->txt_template, sizeof(conf->txt_template), "%s", s);
-	snprintf(buf, sizeof(buf), "%s",
-	    config_str(cfg, "dnsbld", "test_codes", "2, 3"));
-	for (tok = strtok_r(buf, ", \t", &save); tok != NULL;
-	    tok = strtok_r(NULL, ", \t", &save)) {
-		long x = strtol(tok, &end, 10);
-		if (*end != '\0' && inet_pton(AF_INET, tok, &in) == 1 &&
-		    (ntohl(in.s_addr) & 0xffffff00u) == STORE_CODE_NET)
-			x = ntohl(in.s_addr) & 0xff;
-		else if (*end != '\0')
-			x = -1;
-		if (x < 2 || x > 255) {
-			log_warnx("[dnsbld] test_codes: bad code \"%s\"", tok);
-			return -1;
-		}
-		conf->test_code[x] = 1;
-	}
-	return 0;
-}
-
 /* The zone named name ("bl.example" or "bl.example.") in zs, or NULL. */
 static const struct zone *
 find_zone(const struct zoneset *zs, const char *name)
@@ -379,7 +344,7 @@ cmd_export(struct ctl *c, int argc, char **argv)
 		log_warnx("export: -f %s: want zone, rbldnsd or rbldnsd6", fmt);
 		return EXIT_ERR;
 	}
-	if (export_conf(c->cfg, &conf) == -1 || (zs = zoneset_load(NULL, 0,
+	if (answer_conf_load(c->cfg, &conf) == -1 || (zs = zoneset_load(NULL, 0,
 	    config_str(c->cfg, "dnsbld", "zones", "zones"))) == NULL)
 		return EXIT_ERR;
 	if ((e.z = find_zone(zs, argv[0])) == NULL) {

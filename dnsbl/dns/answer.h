@@ -116,6 +116,14 @@ struct answer_counters {
 void	answer_conf_init(struct answer_conf *);
 
 /*
+ * The defaults, then [dnsbld] ttl, txt_template and test_codes from cfg
+ * (answer_conf.c): how dnsbld answers, also what dnsblctl export writes.
+ * Returns 0, or -1 with the bad value logged.
+ */
+struct config;
+int	answer_conf_load(const struct config *cfg, struct answer_conf *);
+
+/*
  * What answer_query() leaves the server to do, as NSD's enum query_state.
  */
 enum answer_state {

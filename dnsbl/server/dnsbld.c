@@ -76,36 +76,6 @@ config_listen(struct dnsbld *d, const char *list)
 	return 0;
 }
 
-static int
-config_codes(struct dnsbld *d, const char *list)
-{
-	char	 buf[256], *tok, *save;
-	uint32_t code;
-
-	memset(d->conf.test_code, 0, sizeof(d->conf.test_code));
-	snprintf(buf, sizeof(buf), "%s", list);
-	for (tok = strtok_r(buf, ", \t", &save); tok != NULL;
-	    tok = strtok_r(NULL, ", \t", &save)) {
-		char *end;
-		long x = strtol(tok, &end, 10);
-		if (*end == '\0' && x >= 2 && x <= 255)
-			code = STORE_CODE_NET | (uint32_t)x;
-		else if (inet_pton(AF_INET, tok, &code) == 1 &&
-		    (ntohl(code) & 0xffffff00u) == STORE_CODE_NET &&
-		    (ntohl(code) & 0xff) >= 2)
-			code = ntohl(code);
-		else {
-			log_warnx("%s: [dnsbld] test_codes: bad code \"%s\" "
-			    "(want 2-255 or 127.0.0.2-127.0.0.255)",
-			    config_name(d->cfg), tok);
-			return -1;
-		}
-		d->conf.test_code[code & 0xff] = 1;
-	}
-	d->conf.test_code[2] = 1;	/* RFC 5782: always */
-	return 0;
-}
-
 /* [dnsbld] metrics_listen: one address, or none (no metrics server). */
 static int
 config_metrics(struct dnsbld *d)
@@ -199,7 +169,6 @@ load_config(struct dnsbld *d)
 	    "error_text", "rrl_rate", "rrl_slip", "rrl_size", NULL };
 	struct config	*c = d->cfg;
 	int64_t		 n;
-	const char	*s;
 
 	config_check_keys(c, "dnsbld", keys);
 	if (config_int(c, "dnsbld", "syslog", 0, 0, 1, &n) == -1)
@@ -223,15 +192,7 @@ load_config(struct dnsbld *d)
 	}
 	if (d->user == NULL)
 		d->user = config_str(c, "dnsbld", "user", NULL);
-	answer_conf_init(&d->conf);
-	if (config_int(c, "dnsbld", "ttl", 1800, 0, 604800, &n) == -1)
-		return -1;
-	d->conf.ttl = (uint32_t)n;
-	s = config_str(c, "dnsbld", "txt_template",
-	    "Listed as an open relay, see https://relaybl.example/lookup?ip=$");
-	snprintf(d->conf.txt_template, sizeof(d->conf.txt_template), "%s", s);
-	if (config_codes(d, config_str(c, "dnsbld", "test_codes", "2, 3")) ==
-	    -1)
+	if (answer_conf_load(c, &d->conf) == -1)
 		return -1;
 	if (config_int(c, "dnsbld", "udp_payload", ANSWER_UDP_MAX, 512,
 	    PKT_MAX, &n) == -1)
