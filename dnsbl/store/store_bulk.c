@@ -28,7 +28,7 @@ struct merge {
 	int			 table;
 	size_t			 isize, alen;
 	uint8_t			*buf;		/* merged items */
-	size_t			 cap;
+	size_t			 cap;		/* bytes of buf */
 	uint32_t		 lastrec;
 	int			 lastkind;
 };
@@ -208,14 +208,15 @@ merge_bucket(struct merge *m, const struct kv *kv, size_t n)
 
 	if (table_bucket(m->t->txn, m->t->st, m->table, key, klen, &b) == -1)
 		return store_failx(m->t, STORE_EFAIL);
-	if (b.count + n > m->cap) {
+	/* In bytes: the tables' items differ in size (IPv4, IPv6). */
+	if ((b.count + n) * m->isize > m->cap) {
 		uint8_t *p = realloc(m->buf, (b.count + n) * m->isize);
 		if (p == NULL) {
 			log_warn("store_import");
 			return store_failx(m->t, STORE_EFAIL);
 		}
 		m->buf = p;
-		m->cap = b.count + n;
+		m->cap = (b.count + n) * m->isize;
 	}
 	/* The old items are read from the map before anything is written. */
 	while (i < b.count || j < n) {
@@ -229,6 +230,9 @@ merge_bucket(struct merge *m, const struct kv *kv, size_t n)
 			i++;
 			continue;
 		}
+		if (journal_note(m->t, m->table, &kv[j].prefix, cmp == 0,
+		    &oldev) == -1)
+			return -1;
 		if (cmp == 0) {
 			if (kind_add(m, oldev.record, -1) == -1 ||
 			    store_ref(m->t, oldev.record, -1) == -1)
