@@ -30,13 +30,13 @@ SRC_lib	 = dnsbl/lib/log.c dnsbl/lib/addr.c dnsbl/lib/config.c \
 	   dnsbl/lib/listen.c dnsbl/lib/privs.c dnsbl/lib/textfile.c
 SRC_store = dnsbl/store/store.c dnsbl/store/store_bulk.c \
 	   dnsbl/store/store_table.c dnsbl/store/store_read.c \
-	   dnsbl/store/store_write.c
+	   dnsbl/store/store_write.c dnsbl/store/store_journal.c
 SRC_list = dnsbl/list/import.c
 SRC_queue = dnsbl/queue/probe_policy.c dnsbl/queue/queue.c
 SRC_dns	 = dnsbl/dns/dns_query.c dnsbl/dns/zone.c dnsbl/dns/answer.c \
 	   dnsbl/dns/answer_conf.c \
 	   dnsbl/dns/tsig.c dnsbl/dns/tsig_keys.c dnsbl/dns/zone_walk.c \
-	   dnsbl/dns/xfr.c dnsbl/dns/access.c dnsbl/dns/keys.c dnsbl/dns/rrl.c
+	   dnsbl/dns/xfr.c dnsbl/dns/ixfr.c dnsbl/dns/access.c dnsbl/dns/keys.c dnsbl/dns/rrl.c
 SRC_http = dnsbl/http/http_parse.c dnsbl/http/http_server.c
 SRC_prober = prober/smtp_client.c prober/cookie.c prober/battery.c \
 	   prober/sink.c prober/probe.c \
@@ -62,7 +62,7 @@ UNIT	 = test_addr test_listen test_store test_import test_config \
 	   test_answer test_probe_policy test_queue test_smtp_client test_cookie \
 	   test_battery test_sink test_verdict test_http_parse \
 	   test_http_server test_tsig test_zone_walk test_access test_keys \
-	   test_rrl test_xfr
+	   test_rrl test_xfr test_ixfr
 BENCH	 = store_bench
 
 # build/rel/libstore.a and the like, in link order.

@@ -41,6 +41,7 @@ struct ctl {
 	struct config			*cfg;
 	const char			*dir;
 	uint64_t			 map_size;
+	uint64_t			 journal_size;	/* [dns] */
 	char				 actor[STORE_SOURCE_MAX];
 	struct probe_allow		 allow;		/* [prober] allow */
 	const struct ctl_command	*cmd;		/* the one running */

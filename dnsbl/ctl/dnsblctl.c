@@ -105,7 +105,12 @@ ctl_parse_arg(const char *s, struct addr *a)
 struct store *
 ctl_open_store(struct ctl *c)
 {
-	return store_open(c->dir, c->cmd->store_flags, c->map_size);
+	struct store *st = store_open(c->dir, c->cmd->store_flags,
+	    c->map_size);
+
+	if (st != NULL)
+		store_set_journal_size(st, c->journal_size);
+	return st;
 }
 
 /*
@@ -176,7 +181,8 @@ load_config(struct ctl *c, const char *path, const char *dir)
 	c->dir = dir ? dir : config_str(c->cfg, "store", "dir",
 	    "state/store");
 	if (config_size(c->cfg, "store", "map_size", (uint64_t)4 << 30,
-	    &c->map_size) == -1)
+	    &c->map_size) == -1 || config_size(c->cfg, "dns", "journal_size",
+	    STORE_JOURNAL_SIZE, &c->journal_size) == -1)
 		exit(EXIT_ERR);
 }
 

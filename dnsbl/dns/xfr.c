@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "dns_query.h"
+#include "ixfr.h"
 #include "log.h"
 #include "xfr.h"
 #include "zone_walk.h"
@@ -271,23 +272,14 @@ tail_head(uint8_t *t, uint16_t type, uint32_t ttl, size_t rdlen)
 	return 10;
 }
 
-/* One name of the listing content: its A (when listed) and TXT. */
-static int
-add_name(const struct zone_name *n, void *arg)
+size_t
+xfr_name_tails(const struct zone_name *n, uint8_t *a, uint8_t *txt)
 {
-	struct xfr	*x = arg;
-	uint8_t		 tail[10 + 4], txt[10 + 2048];
-	size_t		 rel_len = n->owner_len - x->z->apex_len, tl, len, i;
+	size_t tl, len, i;
 
-	if (n->owner_len < x->z->apex_len) {
-		x->failed = 1;
-		return -1;
-	}
 	if (n->listed) {
-		tail_head(tail, LDNS_RR_TYPE_A, n->ttl, 4);
-		put32(tail + 10, n->code);
-		if (add_tail(x, n->owner, rel_len, tail, sizeof(tail)) == -1)
-			return -1;
+		tail_head(a, LDNS_RR_TYPE_A, n->ttl, 4);
+		put32(a + 10, n->code);
 	}
 	/* TXT: the text in character-strings of at most 255 bytes. */
 	len = strlen(n->txt);
@@ -303,7 +295,75 @@ add_name(const struct zone_name *n, void *arg)
 			break;
 	}
 	tail_head(txt, LDNS_RR_TYPE_TXT, n->ttl, tl - 10);
+	return tl;
+}
+
+/* One name of the listing content: its A (when listed) and TXT. */
+static int
+add_name(const struct zone_name *n, void *arg)
+{
+	struct xfr	*x = arg;
+	uint8_t		 a[XFR_A_TAIL], txt[XFR_TXT_TAIL];
+	size_t		 rel_len = n->owner_len - x->z->apex_len, tl;
+
+	if (n->owner_len < x->z->apex_len) {
+		x->failed = 1;
+		return -1;
+	}
+	tl = xfr_name_tails(n, a, txt);
+	if (n->listed && add_tail(x, n->owner, rel_len, a, sizeof(a)) == -1)
+		return -1;
 	return add_tail(x, n->owner, rel_len, txt, tl);
+}
+
+/* s1 >= s2 in serial number arithmetic (RFC 1982). */
+static int
+serial_ge(uint32_t s1, uint32_t s2)
+{
+	return s1 == s2 || (int32_t)(s1 - s2) > 0;
+}
+
+/* The records of rrs, each at its owner below the apex. */
+static int
+add_rrs(struct xfr *x, const struct ixfr_rrs *rrs)
+{
+	const uint8_t	*owner, *tail;
+	size_t		 olen, tlen;
+
+	for (size_t i = 0; i < rrs->n; i++) {
+		ixfr_rr(rrs, i, &owner, &olen, &tail, &tlen);
+		if (olen < x->z->apex_len || add_tail(x, owner,
+		    olen - x->z->apex_len, tail, tlen) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * After the first SOA: the differences from serial from to serial (RFC
+ * 1995 section 4, condensed to one: the old SOA, the records deleted, the
+ * new SOA, the records added), then the SOA.  1 when sent, 0 when the
+ * journal cannot say (the caller sends the whole zone), -1 on failure.
+ */
+static int
+add_ixfr(struct xfr *x, struct store_reader *rd,
+    const struct answer_conf *conf, uint32_t from, uint32_t serial)
+{
+	struct ixfr_diff	d;
+	int			rc;
+
+	if ((rc = ixfr_diff(rd, x->z, conf, from, &d)) == 1) {
+		x->incremental = 1;
+		x->changes = d.changes;
+		x->deleted = d.del.n;
+		x->added = d.add.n;
+		if (add_soa(x, from) == -1 || add_rrs(x, &d.del) == -1 ||
+		    add_soa(x, serial) == -1 || add_rrs(x, &d.add) == -1 ||
+		    add_soa(x, serial) == -1 || flush(x) == -1)
+			rc = -1;
+	}
+	ixfr_diff_free(&d);
+	return rc;
 }
 
 int
@@ -329,10 +389,19 @@ xfr_run(struct xfr *x, const struct xfr_io *io, const struct zone *z,
 	begin(x);
 	if (add_soa(x, serial) == -1)
 		return -1;
-	/* IXFR from the current serial: the SOA alone says "up to date". */
-	if (asked >= 0 && (uint32_t)asked == serial) {
+	/*
+	 * IXFR from the current serial, or a newer one (RFC 1995 section
+	 * 2): the SOA alone says "up to date".  From an older one in the
+	 * journal: the differences.
+	 */
+	if (asked >= 0 && serial_ge((uint32_t)asked, serial)) {
 		x->up_to_date = 1;
 		return flush(x);
+	}
+	if (asked >= 0) {
+		int rc = add_ixfr(x, rd, conf, (uint32_t)asked, serial);
+		if (rc != 0)
+			return rc == 1 ? 0 : -1;
 	}
 	if (add_set(x, NULL, 0, &z->rrsets[ZONE_NS]) == -1 ||
 	    add_set(x, NULL, 0, &z->rrsets[ZONE_A]) == -1 ||

@@ -10,9 +10,12 @@
  * owners compressed against it.  The zone's content is the SOA (serial:
  * the store's), the apex RRsets and glue from the zone file, every name
  * zone_walk() gives (test points, listings as A and TXT, exclusions),
- * then the SOA again.  An IXFR whose serial is the current one gets the
- * SOA alone (RFC 1995 section 2: nothing newer); any other IXFR gets the
- * whole zone in AXFR form (section 4: "the entire zone is returned").
+ * then the SOA again.  An IXFR whose serial is the current one (or newer)
+ * gets the SOA alone (RFC 1995 section 2: nothing newer); one whose
+ * serial the journal still holds gets the differences (ixfr.h), as one
+ * condensed sequence: SOA new, SOA old, the records deleted, SOA new, the
+ * records added, SOA new; any other IXFR gets the whole zone in AXFR form
+ * (section 4: "the entire zone is returned").
  */
 #ifndef RELAYBL_XFR_H
 #define RELAYBL_XFR_H
@@ -23,6 +26,7 @@
 #include "answer.h"
 #include "store.h"
 #include "zone.h"
+#include "zone_walk.h"
 
 #define XFR_MSG_MAX	16384	/* bytes of one message, TSIG room aside */
 #define XFR_TSIG_ROOM	512
@@ -55,6 +59,8 @@ struct xfr {
 	/* What was sent, for logs. */
 	int			 ixfr;		/* asked as IXFR */
 	int			 up_to_date;	/* IXFR of the current serial */
+	int			 incremental;	/* IXFR answered from the journal */
+	uint64_t		 changes, deleted, added;	/* its size */
 	uint64_t		 rrs, msgs, bytes;
 };
 
@@ -80,6 +86,15 @@ const struct zone *xfr_zone(const struct zoneset *, const uint8_t *pkt,
 int	xfr_run(struct xfr *x, const struct xfr_io *io, const struct zone *z,
 	    struct store_reader *rd, const struct answer_conf *conf,
 	    const uint8_t *pkt, size_t len);
+
+/*
+ * The records of one name of the listing content, as tails (type, class,
+ * TTL, rdlength, rdata): the A into a (when n->listed), the TXT into txt.
+ * Returns the TXT's length.
+ */
+#define XFR_A_TAIL	(10 + 4)
+#define XFR_TXT_TAIL	(10 + 2048)
+size_t	xfr_name_tails(const struct zone_name *n, uint8_t *a, uint8_t *txt);
 
 /* Why a transfer is refused: the rcode of xfr_refusal(). */
 enum xfr_refusal { XFR_REFUSED, XFR_NOTAUTH, XFR_SERVFAIL };

@@ -23,6 +23,7 @@ struct witem {
 	uint32_t	record;
 	int		excluded;
 	int		forced;
+	const char	*text;		/* an older record's (overlay), or NULL */
 };
 
 /* What the addresses of a subtree answer. */
@@ -32,6 +33,8 @@ struct ans {
 	int		forced;
 	uint32_t	code;
 	uint32_t	record;
+	const char	*text;		/* the listing's text, when not the
+					   record's (an overlay item) */
 	struct addr	src;		/* the listing: "$" of a wildcard */
 };
 
@@ -46,7 +49,15 @@ struct walk {
 	struct store_scan	*sc;
 	struct witem		 peek;
 	int			 have_peek, store_peek, scan_done;
+	int			 base_done;	/* store and overlay */
 	struct witem		 store_item;	/* the scan's next item */
+	int			 scan_peek;	/* scan_item is the next */
+	struct witem		 scan_item;
+	/* zone_walk_node: the node walked, and the overlay. */
+	struct addr		 clip;
+	int			 clipdepth;	/* 0: the whole zone */
+	const struct zone_walk_item *over;
+	size_t			 nover, iover;
 	struct witem		 forced[256];
 	int			 nforced, iforced;
 	uint8_t			 labels[32];	/* the path, top first */
@@ -60,30 +71,100 @@ struct walk {
 static int	visit(struct walk *, int, const struct addr *,
 		    const struct ans *, int *);
 
-/* The next item from the scan or the test points, in preorder; 0 at end. */
+/* Whether a comes before b in the scan's order (store.h); 0 if equal. */
+static int
+item_cmp(const struct addr *a, int aex, const struct addr *b, int bex)
+{
+	int c = memcmp(a->bytes, b->bytes, sizeof(a->bytes));
+
+	if (c != 0)
+		return c;
+	if (a->plen != b->plen)
+		return a->plen < b->plen ? -1 : 1;
+	return aex == bex ? 0 : aex ? -1 : 1;
+}
+
+/* Whether prefix p is of the family walked and inside or over its clip. */
+static int
+relevant(const struct walk *w, const struct addr *p)
+{
+	if (p->family != w->family)
+		return 0;
+	return w->clipdepth == 0 || addr_contains(&w->clip, p) ||
+	    addr_contains(p, &w->clip);
+}
+
+/*
+ * The next item of the store with the overlay laid over it (an overlay
+ * item replaces the store's item of the same prefix, or removes it when
+ * not present) into w->store_item: 1, or 0 at the end.
+ */
+static int
+next_base(struct walk *w)
+{
+	struct store_item	 it;
+	const struct zone_walk_item *o;
+	int			 rc, cmp;
+
+	for (;;) {
+		if (!w->scan_peek && !w->scan_done) {
+			if ((rc = store_scan_next(w->sc, &it)) == -1) {
+				w->ret = -1;
+				return 0;
+			}
+			if (rc == 0)
+				w->scan_done = 1;
+			else {
+				memset(&w->scan_item, 0, sizeof(w->scan_item));
+				w->scan_item.p = it.prefix;
+				w->scan_item.code = it.code;
+				w->scan_item.record = it.record;
+				w->scan_item.excluded = it.excluded;
+				w->scan_peek = 1;
+			}
+		}
+		while (w->iover < w->nover && !relevant(w,
+		    &w->over[w->iover].prefix))
+			w->iover++;
+		o = w->iover < w->nover ? &w->over[w->iover] : NULL;
+		if (o == NULL && !w->scan_peek)
+			return 0;
+		cmp = o == NULL ? -1 : !w->scan_peek ? 1 :
+		    item_cmp(&w->scan_item.p, w->scan_item.excluded,
+		    &o->prefix, o->excluded);
+		if (cmp < 0) {
+			w->store_item = w->scan_item;
+			w->scan_peek = 0;
+			return 1;
+		}
+		if (cmp == 0)
+			w->scan_peek = 0;
+		w->iover++;
+		if (!o->present)
+			continue;
+		memset(&w->store_item, 0, sizeof(w->store_item));
+		w->store_item.p = o->prefix;
+		w->store_item.excluded = o->excluded;
+		w->store_item.code = o->excluded ? 0 : o->code;
+		w->store_item.record = o->record;
+		w->store_item.text = o->text;
+		return 1;
+	}
+}
+
+/* The next item from the store or the test points, in preorder; 0 at end. */
 static int
 fill_peek(struct walk *w)
 {
-	struct store_item	it;
-	int			rc;
-
 	if (w->have_peek)
 		return 1;
-	if (!w->store_peek && !w->scan_done) {
-		if ((rc = store_scan_next(w->sc, &it)) == -1) {
-			w->ret = -1;
-			return 0;
-		}
-		if (rc == 0)
-			w->scan_done = 1;
-		else {
-			memset(&w->store_item, 0, sizeof(w->store_item));
-			w->store_item.p = it.prefix;
-			w->store_item.code = it.code;
-			w->store_item.record = it.record;
-			w->store_item.excluded = it.excluded;
+	if (!w->store_peek && !w->base_done) {
+		if (next_base(w))
 			w->store_peek = 1;
-		}
+		else if (w->ret != 0)
+			return 0;
+		else
+			w->base_done = 1;
 	}
 	if (w->iforced < w->nforced && (!w->store_peek ||
 	    memcmp(w->forced[w->iforced].p.bytes, w->store_item.p.bytes,
@@ -149,6 +230,7 @@ apply(struct ans *a, const struct witem *it)
 		a->listed = 1;
 		a->code = it->code;
 		a->record = it->record;
+		a->text = it->text;
 		a->src = it->p;
 	}
 }
@@ -292,7 +374,9 @@ emit_listed(struct walk *w, int depth, const struct ans *a, int wildcard,
 	w->out.wildcard = wildcard;
 	w->out.code = a->code;
 	addr_format(wildcard ? &a->src : node, dollar);
-	expand(w->out.txt, base_text(w, a->forced ? 0 : a->record), dollar);
+	expand(w->out.txt, a->forced ? w->conf->txt_template :
+	    a->text == NULL ? base_text(w, a->record) : a->text[0] != '\0' ?
+	    a->text : w->conf->txt_template, dollar);
 	return emit(w);
 }
 
@@ -368,7 +452,8 @@ child(struct walk *w, int depth, const struct addr *node, int c,
 	w->labels[depth] = c;
 	if (!cex && W->listed) {
 		cex = 1;
-		emit_marker(w, depth + 1, -1);
+		if (depth + 1 >= w->clipdepth)
+			emit_marker(w, depth + 1, -1);
 	}
 	if (cex)
 		*exists = 1;
@@ -396,13 +481,17 @@ visit(struct walk *w, int depth, const struct addr *node, const struct ans *C,
 	const struct witem	*it;
 	int			 nchild = 1 << w->bits, r2, all;
 	int			 hi = (depth + 1) * w->bits;
+	/* Above the node zone_walk_node walks: only the way down to it. */
+	int			 above = depth < w->clipdepth;
+	int			 path = above ? child_index(w, &w->clip, depth) :
+				    -1;
 
 	memset(&W, 0, sizeof(W));
 	if (C->listed && wildcard_allowed(w, depth))
 		W = *C;
 	if (W.listed) {
 		*exists = 1;
-		if (emit_listed(w, depth, &W, 1, node) != 0)
+		if (!above && emit_listed(w, depth, &W, 1, node) != 0)
 			return w->ret;
 	}
 	r2 = W.listed && all_digits(w, depth);
@@ -429,12 +518,17 @@ visit(struct walk *w, int depth, const struct addr *node, const struct ans *C,
 			ls->end[ls->n++] = c + (1 << (hi - it->p.plen)) - 1;
 			w->have_peek = 0;
 		}
+		if (above && c != path) {
+			if (c > path)
+				break;
+			continue;
+		}
 		cc = *C;
 		for (int i = 0; i < ls->n; i++)
 			apply(&cc, &ls->it[i]);
 		child(w, depth, node, c, &cc, &W, r2 && c < 10, exists);
 	}
-	for (int h = 10; r2 && h < 16 && w->ret == 0; h++)
+	for (int h = 10; r2 && !above && h < 16 && w->ret == 0; h++)
 		emit_marker(w, depth, h);
 	return w->ret;
 }
@@ -447,7 +541,7 @@ add_test_points(struct walk *w)
 		struct witem *t;
 		if (x != 1 && !w->conf->test_code[x])
 			continue;
-		t = &w->forced[w->nforced++];
+		t = &w->forced[w->nforced];
 		memset(t, 0, sizeof(*t));
 		t->forced = 1;
 		t->code = x == 1 ? 0 : STORE_CODE_NET | x;
@@ -460,6 +554,8 @@ add_test_points(struct walk *w)
 			t->p.bytes[10] = t->p.bytes[11] = 0xff;
 			memcpy(t->p.bytes + 12, (uint8_t[]){ 127, 0, 0, x }, 4);
 		}
+		if (relevant(w, &t->p))
+			w->nforced++;
 	}
 }
 
@@ -473,10 +569,13 @@ walk_family(struct walk *w, int family)
 	w->family = family;
 	w->bits = family == ADDR_V4 ? 8 : 4;
 	w->maxdepth = family == ADDR_V4 ? 4 : 32;
-	w->have_peek = w->store_peek = w->scan_done = 0;
+	w->have_peek = w->store_peek = w->scan_done = w->base_done = 0;
+	w->scan_peek = 0;
 	w->nforced = w->iforced = 0;
 	add_test_points(w);
-	if ((w->sc = store_scan_new(w->rd, family)) == NULL)
+	w->iover = 0;
+	if ((w->sc = w->clipdepth ? store_scan_range(w->rd, &w->clip) :
+	    store_scan_new(w->rd, family)) == NULL)
 		return w->ret = -1;
 	memset(&root, 0, sizeof(root));
 	root.family = family;
@@ -495,18 +594,16 @@ walk_family(struct walk *w, int family)
 	return w->ret;
 }
 
-int
-zone_walk(struct store_reader *rd, const struct zone *z,
+static struct walk *
+walk_new(struct store_reader *rd, const struct zone *z,
     const struct answer_conf *conf,
-    int (*fn)(const struct zone_name *, void *), void *arg,
-    struct zone_walk_stats *st)
+    int (*fn)(const struct zone_name *, void *), void *arg)
 {
-	struct walk	*w;
-	int		 ret;
+	struct walk *w;
 
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
 		log_warn("zone_walk");
-		return -1;
+		return NULL;
 	}
 	w->rd = rd;
 	w->z = z;
@@ -514,11 +611,57 @@ zone_walk(struct store_reader *rd, const struct zone *z,
 	w->fn = fn;
 	w->arg = arg;
 	w->hex_at = -1;
-	if (walk_family(w, ADDR_V4) == 0)
-		walk_family(w, ADDR_V6);
-	ret = w->ret;
+	return w;
+}
+
+static int
+walk_end(struct walk *w, struct zone_walk_stats *st)
+{
+	int ret = w->ret;
+
 	if (st != NULL)
 		*st = w->st;
 	free(w);
 	return ret;
+}
+
+int
+zone_walk(struct store_reader *rd, const struct zone *z,
+    const struct answer_conf *conf,
+    int (*fn)(const struct zone_name *, void *), void *arg,
+    struct zone_walk_stats *st)
+{
+	struct walk *w;
+
+	if ((w = walk_new(rd, z, conf, fn, arg)) == NULL)
+		return -1;
+	if (walk_family(w, ADDR_V4) == 0)
+		walk_family(w, ADDR_V6);
+	return walk_end(w, st);
+}
+
+int
+zone_walk_node(struct store_reader *rd, const struct zone *z,
+    const struct answer_conf *conf, const struct addr *node,
+    const struct zone_walk_item *over, size_t nover,
+    int (*fn)(const struct zone_name *, void *), void *arg,
+    struct zone_walk_stats *st)
+{
+	struct walk	*w;
+	int		 bits = node->family == ADDR_V4 ? 8 : 4;
+
+	if ((node->family != ADDR_V4 && node->family != ADDR_V6) ||
+	    node->plen % bits != 0 || node->plen > addr_maxplen(node)) {
+		log_warnx("zone_walk_node: not a node of the name tree");
+		return -1;
+	}
+	if ((w = walk_new(rd, z, conf, fn, arg)) == NULL)
+		return -1;
+	w->clip = *node;
+	addr_mask(&w->clip);
+	w->clipdepth = node->plen / bits;
+	w->over = over;
+	w->nover = nover;
+	walk_family(w, node->family);
+	return walk_end(w, st);
 }

@@ -94,4 +94,35 @@ int	zone_walk(struct store_reader *rd, const struct zone *z,
 	    int (*fn)(const struct zone_name *, void *), void *arg,
 	    struct zone_walk_stats *st);
 
+/*
+ * A prefix as it was at an older serial, laid over the store by
+ * zone_walk_node(): it replaces what the store has of the same prefix
+ * (listing or exclusion), or removes it (present 0).
+ */
+struct zone_walk_item {
+	struct addr	 prefix;
+	int		 excluded;
+	int		 present;
+	uint32_t	 code;
+	uint32_t	 record;	/* its record's id then */
+	const char	*text;		/* its record's text then ("": none) */
+};
+
+/*
+ * zone_walk() of the names at and below one node of the name tree (a
+ * prefix on a label boundary: IPv4 a multiple of 8 bits, IPv6 of 4; /0
+ * is a whole family), exactly as zone_walk() gives them, with the items
+ * over[] (nover, sorted as a store scan is; those of another family or
+ * neither inside nor over node are ignored) laid over the store.  Those
+ * names depend only on the items inside the node and over it, which is
+ * what a scan of the node reads (store_scan_range): IXFR walks the nodes
+ * a change touched, at the old serial (with the journal's items) and now,
+ * and sends the difference (ixfr.c).  Returns as zone_walk().
+ */
+int	zone_walk_node(struct store_reader *rd, const struct zone *z,
+	    const struct answer_conf *conf, const struct addr *node,
+	    const struct zone_walk_item *over, size_t nover,
+	    int (*fn)(const struct zone_name *, void *), void *arg,
+	    struct zone_walk_stats *st);
+
 #endif

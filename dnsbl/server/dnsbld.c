@@ -100,7 +100,8 @@ static int
 load_dns(struct dnsbld *d)
 {
 	static const char *const keys[] = { "allow_transfer", "max_transfers",
-	    "notify", "notify_interval", "tsig_keys_file", NULL };
+	    "notify", "notify_interval", "tsig_keys_file",
+	    "journal_size", NULL };	/* journal_size: for the writers */
 	struct config	*c = d->cfg;
 	const char	*kf;
 	char		 err[512];

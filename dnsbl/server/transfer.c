@@ -232,6 +232,7 @@ run_job(struct job *j)
 	struct xfr_io		 io = { send_all, NULL, j };
 	struct timespec		 t0, t1;
 	char			 abuf[ADDR_STRLEN];
+	char			 how[160];
 	int			 rc;
 
 	if (j->plen > 0 && send_all(j, j->pending, j->plen) == -1)
@@ -267,10 +268,17 @@ run_job(struct job *j)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = xfr_run(x, &io, z, rd, &d->conf, j->query, j->qlen);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (x->incremental)
+		snprintf(how, sizeof(how), "IXFR (incremental: %llu prefixes "
+		    "changed, %llu records deleted, %llu added)",
+		    (unsigned long long)x->changes,
+		    (unsigned long long)x->deleted,
+		    (unsigned long long)x->added);
+	else
+		snprintf(how, sizeof(how), "%s", !x->ixfr ? "AXFR" :
+		    x->up_to_date ? "IXFR (up to date)" : "IXFR (in full)");
 	log_info("%s of %s serial %u to %s: %s, %llu records in %llu "
-	    "messages, %llu bytes, %.2f s", !x->ixfr ? "AXFR" :
-	    x->up_to_date ? "IXFR (up to date)" : "IXFR (in full)", z->name,
-	    store_serial(rd),
+	    "messages, %llu bytes, %.2f s", how, z->name, store_serial(rd),
 	    addr_format(&j->peer, abuf), rc == 0 ? "done" : "cut short",
 	    (unsigned long long)x->rrs, (unsigned long long)x->msgs,
 	    (unsigned long long)x->bytes, (double)(t1.tv_sec - t0.tv_sec) +

@@ -35,6 +35,7 @@ static const struct {
 	[DB_AUDIT_IDX] = { "audit_idx", MDB_DUPSORT | MDB_DUPFIXED },
 	[DB_QUEUE] = { "queue", 0 },
 	[DB_QUEUE_ADDR] = { "queue_addr", 0 },
+	[DB_JOURNAL] = { "journal", 0 },
 };
 
 static const char *kind_names[STORE_KIND_MAX] = {
@@ -126,6 +127,7 @@ store_open(const char *dir, int flags, uint64_t map_size)
 	snprintf(st->dir, sizeof(st->dir), "%s", dir);
 	st->rdonly = (flags & STORE_RDONLY) != 0;
 	st->map_size = map_size ? map_size : (uint64_t)4 << 30;
+	st->journal_size = STORE_JOURNAL_SIZE;
 	{
 		/* Writers first: a remap must not wait for a lull in reads. */
 		pthread_rwlockattr_t attr;
@@ -192,6 +194,16 @@ open_tables(struct store *st, int flags)
 	for (int i = 0; i < DB_COUNT; i++) {
 		rc = mdb_dbi_open(txn, dbdefs[i].name, dbdefs[i].flags | create,
 		    &st->dbi[i]);
+		/*
+		 * The journal came later: a store no writer has opened since
+		 * has none, and a reader answers IXFR in full (until it is
+		 * started again after a writer made it).
+		 */
+		if (i == DB_JOURNAL) {
+			st->has_journal = rc == 0;
+			if (rc == MDB_NOTFOUND)
+				continue;
+		}
 		if (rc != 0) {
 			log_warnx("store %s: table %s: %s", st->dir,
 			    dbdefs[i].name, rc == MDB_NOTFOUND ?

@@ -36,6 +36,9 @@
 
 #define STORE_SCHEMA		1
 
+/* Bytes of changes kept for IXFR unless store_set_journal_size() says. */
+#define STORE_JOURNAL_SIZE	((uint64_t)16 << 20)
+
 /* store_open flags */
 #define STORE_RDONLY		0x01	/* never writes; may lack write perms */
 #define STORE_CREATE		0x02	/* create the directory and store */
@@ -181,6 +184,19 @@ struct store	*store_open(const char *dir, int flags, uint64_t map_size);
 void		 store_close(struct store *);
 
 /*
+ * The journal ([dns] journal_size): every commit of a store opened for
+ * writing that changes listings or exclusions records, under its new
+ * serial, the prefixes it changed and what they were before, so that
+ * dnsbld can answer IXFR with the differences (store_journal_walk).  The
+ * oldest entries are pruned so that the entries hold at most bytes; a
+ * commit whose entry alone is larger (a big import) empties the journal,
+ * and so does every such commit when bytes is 0 (no journal): a
+ * secondary older than the journal is then sent the whole zone.  Default
+ * STORE_JOURNAL_SIZE.  Every writer of a store should say the same.
+ */
+void		 store_set_journal_size(struct store *, uint64_t bytes);
+
+/*
  * Why the last store_begin(), change or store_commit() through st failed
  * (the reason was logged then); STORE_OK once a store_begin() succeeds.
  */
@@ -265,6 +281,12 @@ struct store_scan;
 
 /* NULL on failure (logged).  family: ADDR_V4 or ADDR_V6. */
 struct store_scan	*store_scan_new(struct store_reader *, int family);
+/*
+ * A scan of the items of r's family that lie inside prefix r or cover it,
+ * in the same order: what a walk of the names under r needs.
+ */
+struct store_scan	*store_scan_range(struct store_reader *,
+			    const struct addr *r);
 /* The next item into out: 1, 0 at the end, -1 on error (logged). */
 int			 store_scan_next(struct store_scan *,
 			    struct store_item *out);
@@ -298,6 +320,33 @@ int	store_queue_walk(struct store_reader *,
 
 /* Fills st.  Returns 0 or -1. */
 int	store_stats(struct store_reader *, struct store_stats *st);
+
+/*
+ * One change of the journal: the listing (excluded 0) or exclusion of
+ * prefix as it was before the commit that changed it.  present 0: there
+ * was none.  text is the text of its record then (the record itself may be
+ * gone since).
+ */
+struct store_change {
+	struct addr	prefix;
+	int		excluded;
+	int		present;
+	uint32_t	code;		/* 0 for an exclusion */
+	uint32_t	record;
+	char		text[STORE_TEXT_MAX];
+};
+
+/*
+ * Calls fn for each change made by the commits after serial from up to
+ * the snapshot's serial, oldest commit first (serial: the commit's).
+ * Returns 1 when the journal holds every commit after from (fn called for
+ * each change; none when from is the snapshot's serial), 0 when it does
+ * not reach back to from, or from is not a serial it has seen (fn never
+ * called), -1 on failure or when fn returned nonzero.
+ */
+int	store_journal_walk(struct store_reader *, uint32_t from,
+	    int (*fn)(uint32_t serial, const struct store_change *, void *),
+	    void *arg);
 
 /* --- Writing --------------------------------------------------------- */
 

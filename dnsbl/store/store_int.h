@@ -20,6 +20,7 @@ enum {
 	DB_LIST4, DB_LIST6, DB_EXCL4, DB_EXCL6,	/* the four prefix tables */
 	DB_META, DB_RECORDS, DB_EVIDENCE, DB_AUDIT, DB_AUDIT_IDX,
 	DB_QUEUE, DB_QUEUE_ADDR,
+	DB_JOURNAL,			/* optional: see journal_open() */
 	DB_COUNT
 };
 
@@ -109,6 +110,8 @@ struct store {
 	 * exclusive, since remapping under a reader would pull its pages.
 	 */
 	pthread_rwlock_t remap;
+	int		 has_journal;	/* DB_JOURNAL is open */
+	uint64_t	 journal_size;	/* bytes kept (store_set_journal_size) */
 	long		 fault_after;	/* writes before injected failures */
 	long		 fault_count;	/* failures to inject; -1: none */
 	char		 dir[4096];
@@ -129,6 +132,11 @@ struct store_txn {
 	char		 actor[STORE_SOURCE_MAX];
 	struct refdelta	*deltas;
 	size_t		 ndeltas, capdeltas;
+	/* The journal entry of this txn (store_journal.c). */
+	uint8_t		*jbuf;
+	size_t		 jlen, jcap;
+	uint32_t	 jcount;
+	int		 joverflow;	/* larger than the journal may hold */
 };
 
 /* A bucket blob, read in place from the map (valid for the txn). */
@@ -161,6 +169,24 @@ int	table_put(struct store_txn *, int table, const struct addr *,
 int	table_del(struct store_txn *, int table, const struct addr *);
 int	table_any_within(MDB_txn *, const struct store *, int table,
 	    const struct addr *, int plen);
+
+/*
+ * store_journal.c: what each commit changed in the prefix tables, kept
+ * per serial for IXFR.  journal_note() records the state of prefix p in
+ * table before the txn changes it (present: whether it was there, with
+ * old's code and record); journal_commit() writes the txn's entry under
+ * its new serial and prunes the journal to its size.  Both return 0 or -1
+ * (the txn failed).
+ */
+int	journal_note(struct store_txn *, int table, const struct addr *p,
+	    int present, const struct entry_val *old);
+int	journal_commit(struct store_txn *);
+
+/* store_read.c: a reader's snapshot, for the other files of the module */
+MDB_txn		*store_reader_txn(struct store_reader *);	/* NULL: failed */
+void		 store_reader_done(struct store_reader *);	/* after it */
+uint32_t	 store_reader_serial(const struct store_reader *);
+struct store	*store_reader_store(const struct store_reader *);
 
 /* store.c: encodings shared by readers and writers */
 #define STORE_META_KEY	"meta"	/* key of the meta value */

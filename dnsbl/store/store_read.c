@@ -582,6 +582,8 @@ struct scan_stream {
 	int		 table;
 	uint8_t		 plen;
 	int		 done;
+	int		 limited;	/* only items inside lim */
+	struct addr	 lim;
 };
 
 struct store_scan {
@@ -590,14 +592,36 @@ struct store_scan {
 	struct scan_stream	 s[2 * 129];
 };
 
-/* Moves stream s to its next blob (op MDB_SET_RANGE first, then NEXT). */
+/* Ends a limited stream whose current item lies outside its limit. */
+static void
+scan_limit(struct scan_stream *s)
+{
+	struct addr	a;
+	struct entry_val ev;
+
+	if (s->done || !s->limited)
+		return;
+	table_blob_item(&s->b, s->i, TABLE_FAMILY(s->table), s->plen, &a,
+	    &ev);
+	if (!addr_contains(&s->lim, &a))
+		s->done = 1;
+}
+
+/*
+ * Moves stream s to its next blob (op MDB_SET_RANGE first, then NEXT),
+ * at its first item, or (from, for a limited stream's first blob) the
+ * first item not before from.
+ */
 static int
-scan_blob(struct scan_stream *s, MDB_cursor_op op)
+scan_blob(struct scan_stream *s, MDB_cursor_op op, const struct addr *from)
 {
 	uint8_t	key[KEY_MAX] = { s->plen, 0, 0 };
 	MDB_val	k = { 1, key }, v;
-	int	rc;
+	int	rc, found;
 
+	if (from != NULL)
+		k.mv_size = table_key(from, key);
+	key[0] = s->plen;
 	for (;;) {
 		if ((rc = mdb_cursor_get(s->c, &k, &v, op)) != 0) {
 			s->done = 1;
@@ -611,15 +635,24 @@ scan_blob(struct scan_stream *s, MDB_cursor_op op)
 			return 0;
 		}
 		table_blob_open(&v, &s->b);
+		/* Where from would be, when the cursor found its bucket. */
 		s->i = 0;
-		if (s->b.count > 0)
+		if (from != NULL && k.mv_size == table_key(from, key) &&
+		    memcmp((uint8_t *)k.mv_data + 1, key + 1,
+		    k.mv_size - 1) == 0)
+			s->i = table_blob_find(&s->b, from, &found);
+		from = NULL;
+		if (s->i < s->b.count) {
+			scan_limit(s);
 			return 0;
+		}
 		op = MDB_NEXT;
 	}
 }
 
-struct store_scan *
-store_scan_new(struct store_reader *rd, int family)
+/* A scan of family, or of the items inside or over r (r not NULL). */
+static struct store_scan *
+scan_new(struct store_reader *rd, int family, const struct addr *r)
 {
 	struct store_scan	*sc;
 	int			 rc;
@@ -646,7 +679,17 @@ store_scan_new(struct store_reader *rd, int family)
 				goto fail;
 			}
 			sc->n++;
-			if (scan_blob(s, MDB_SET_RANGE) == -1)
+			if (r != NULL) {
+				/* Inside r, or the one item covering it. */
+				s->limited = 1;
+				s->lim = *r;
+				if (s->plen < r->plen) {
+					s->lim.plen = s->plen;
+					addr_mask(&s->lim);
+				}
+			}
+			if (scan_blob(s, MDB_SET_RANGE, r != NULL ? &s->lim :
+			    NULL) == -1)
 				goto fail;
 		}
 	}
@@ -654,6 +697,42 @@ store_scan_new(struct store_reader *rd, int family)
 fail:
 	store_scan_free(sc);
 	return NULL;
+}
+
+struct store_scan *
+store_scan_new(struct store_reader *rd, int family)
+{
+	return scan_new(rd, family, NULL);
+}
+
+struct store_scan *
+store_scan_range(struct store_reader *rd, const struct addr *r)
+{
+	return scan_new(rd, r->family, r);
+}
+
+MDB_txn *
+store_reader_txn(struct store_reader *rd)
+{
+	return reader_snapshot(rd) == -1 ? NULL : rd->txn;
+}
+
+void
+store_reader_done(struct store_reader *rd)
+{
+	reader_release(rd);
+}
+
+uint32_t
+store_reader_serial(const struct store_reader *rd)
+{
+	return rd->serial;
+}
+
+struct store *
+store_reader_store(const struct store_reader *rd)
+{
+	return rd->st;
 }
 
 /* Whether stream a's current item comes before b's. */
@@ -694,9 +773,11 @@ store_scan_next(struct store_scan *sc, struct store_item *out)
 	out->excluded = TABLE_IS_EXCL(best->table);
 	out->code = out->excluded ? 0 : ev.code;
 	out->record = ev.record;
-	if (++best->i >= best->b.count &&
-	    scan_blob(best, MDB_NEXT) == -1)
-		return -1;
+	if (++best->i >= best->b.count) {
+		if (scan_blob(best, MDB_NEXT, NULL) == -1)
+			return -1;
+	} else
+		scan_limit(best);
 	return 1;
 }
 

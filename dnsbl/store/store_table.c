@@ -271,8 +271,13 @@ table_put(struct store_txn *t, int table, const struct addr *p,
 	if (load_bucket(t, table, p, &buf, &n, &pos, &found) == -1)
 		return -1;
 	alen = isize - sizeof(ev);
-	if (found) {
+	if (found)
 		memcpy(&old, buf + pos * isize + alen, sizeof(old));
+	if (journal_note(t, table, p, found, &old) == -1) {
+		free(buf);
+		return -1;
+	}
+	if (found) {
 		oldkind = store_record_kind(t->txn, t->st, old.record);
 		if (oldkind == -1 || store_ref(t, old.record, -1) == -1)
 			goto fail;
@@ -315,6 +320,10 @@ table_del(struct store_txn *t, int table, const struct addr *p)
 		return 0;
 	}
 	memcpy(&old, buf + pos * isize + isize - sizeof(old), sizeof(old));
+	if (journal_note(t, table, p, 1, &old) == -1) {
+		free(buf);
+		return -1;
+	}
 	if ((kind = store_record_kind(t->txn, t->st, old.record)) == -1) {
 		free(buf);
 		return store_failx(t, STORE_EFAIL);

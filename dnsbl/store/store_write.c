@@ -180,6 +180,7 @@ txn_free(struct store_txn *t)
 	if (t->txn != NULL)
 		mdb_txn_abort(t->txn);
 	free(t->deltas);
+	free(t->jbuf);
 	free(t);
 	if (st->error == STORE_EFULL)
 		store_adopt_mapsize(st);
@@ -247,6 +248,8 @@ store_commit(struct store_txn *t)
 		goto err;
 	if (++t->meta.serial == 0)
 		t->meta.serial = 1;
+	if (journal_commit(t) == -1)
+		goto err;
 	v.mv_size = sizeof(t->meta);
 	v.mv_data = &t->meta;
 	if ((rc = store_mdb_put(t, DB_META, &k, &v, 0)) != 0 ||

@@ -91,6 +91,10 @@ load_config(struct web *w)
 	config_check_keys(c, "web", keys);
 	if (w->storedir == NULL)
 		w->storedir = config_str(c, "store", "dir", "state/store");
+	if (config_size(c, "store", "map_size", (uint64_t)4 << 30,
+	    &w->map_size) == -1 || config_size(c, "dns", "journal_size",
+	    STORE_JOURNAL_SIZE, &w->journal_size) == -1)
+		return -1;
 	if (w->user == NULL)
 		w->user = config_str(c, "web", "user", NULL);
 	if (w->user != NULL && w->user[0] == '\0')
@@ -207,8 +211,9 @@ main(int argc, char **argv)
 	/* Only the sockets are made as root: they may be port 80. */
 	if (privs_drop(&w.privs) == -1)
 		exit(2);
-	if ((w.st = store_open(w.storedir, 0, 0)) == NULL)
+	if ((w.st = store_open(w.storedir, 0, w.map_size)) == NULL)
 		exit(2);
+	store_set_journal_size(w.st, w.journal_size);
 	/* Probe outcomes count from now: the trail so far is history. */
 	if ((rd = store_reader_new(w.st)) != NULL && store_stats(rd, &s) == 0)
 		w.metrics.probes_seq = s.audit;

@@ -79,6 +79,8 @@ struct web {
 	struct config		*cfg;
 	struct store		*st;
 	const char		*storedir;
+	uint64_t		 map_size;	/* [store] */
+	uint64_t		 journal_size;	/* [dns] */
 	const char		*user;
 	struct privs		 privs;
 	struct http_server	*http;
