@@ -251,7 +251,8 @@ load_config(struct proberd *d)
 		return -1;
 	}
 	if (config_size(c, "store", "map_size", (uint64_t)4 << 30,
-	    &d->map_size) == -1 ||
+	    &d->map_size) == -1 || config_size(c, "dns", "journal_size",
+	    STORE_JOURNAL_SIZE, &d->journal_size) == -1 ||
 	    config_int(c, "prober", "smtp_port", 25, 1, 65535, &d->port) ==
 	    -1 || config_int(c, "prober", "concurrency", 100, 1, 10000,
 	    &d->concurrency) == -1 || config_int(c, "prober",
@@ -396,7 +397,9 @@ main(int argc, char **argv)
 	if ((d.base = event_base_new()) == NULL || sink_server_open(&d) == -1 ||
 	    privs_drop(&d.privs) == -1)
 		exit(2);
-	if ((d.st = store_open(d.storedir, 0, d.map_size)) == NULL ||
+	if ((d.st = store_open(d.storedir, 0, d.map_size)) != NULL)
+		store_set_journal_size(d.st, d.journal_size);
+	if (d.st == NULL ||
 	    (d.rd = store_reader_new(d.st)) == NULL ||
 	    load_secret(&d, d.secret) == -1 || setup_probes(&d) == -1)
 		exit(2);

@@ -99,6 +99,7 @@ struct proberd {
 	int64_t			 max_attempts;
 	int64_t			 tempfail_retry, retry_421;
 	uint64_t		 map_size;
+	uint64_t		 journal_size;	/* [dns] */
 	int			 sinkfd;
 	int			 stopping;
 	struct event		*sinkev, *tick, *soon, *expiry;
