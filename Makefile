@@ -4,6 +4,10 @@
 # build/asan (AddressSanitizer + UBSan, which `make test` runs the unit tests
 # and the integration tests under).  CI=1 adds -Werror.
 
+# relaybl's version: every program's --version and the daemons' start-up
+# line (dnsbl/lib/version.h).
+VERSION	 = 0.9.0
+
 PKGS	 = ldns lmdb libevent libevent_pthreads libevent_openssl jansson inih \
 	   libssl libcrypto
 CC	?= cc
@@ -12,7 +16,7 @@ WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 # One folder a concern (README "Layout"); a header is found by its name.
 MODULES	 = lib store list queue dns http
 CPPFLAGS = -D_GNU_SOURCE $(MODULES:%=-Idnsbl/%) -Idnsbl/ctl -Idnsbl/web \
-	   -Iprober
+	   -Iprober -DRELAYBL_VERSION='"$(VERSION)"'
 CFLAGS	 = -std=c11 -g -O2 $(WARN) $(shell pkg-config --cflags $(PKGS))
 ifdef CI
 CFLAGS	+= -Werror
@@ -27,7 +31,8 @@ ASANCPP	 = -DSTORE_FAULTS
 # One archive per folder; each program links only the folders it uses,
 # highest layer first (lib at the bottom: everything may use it).
 SRC_lib	 = dnsbl/lib/log.c dnsbl/lib/addr.c dnsbl/lib/config.c \
-	   dnsbl/lib/listen.c dnsbl/lib/privs.c dnsbl/lib/textfile.c
+	   dnsbl/lib/listen.c dnsbl/lib/privs.c dnsbl/lib/textfile.c \
+	   dnsbl/lib/version.c
 SRC_store = dnsbl/store/store.c dnsbl/store/store_bulk.c \
 	   dnsbl/store/store_table.c dnsbl/store/store_read.c \
 	   dnsbl/store/store_write.c
@@ -119,6 +124,9 @@ build/rel/%.o: %.c
 build/asan/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ASANCPP) $(CFLAGS) $(ASANFLAGS) -MMD -MP -c -o $@ $<
+
+# A new VERSION is compiled in.
+build/rel/dnsbl/lib/version.o build/asan/dnsbl/lib/version.o: Makefile
 
 define module_archive
 build/rel/lib$(1).a: $$(SRC_$(1):%.c=build/rel/%.o)
