@@ -4,6 +4,10 @@
 # build/asan (AddressSanitizer + UBSan, which `make test` runs the unit tests
 # and the integration tests under).  CI=1 adds -Werror.
 
+# relaybl's version: every program's --version and the daemons' start-up
+# line (dnsbl/lib/version.h).
+VERSION	 = 0.9.0
+
 PKGS	 = ldns lmdb libevent libevent_pthreads libevent_openssl jansson inih \
 	   libssl libcrypto
 CC	?= cc
@@ -12,7 +16,7 @@ WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 # One folder a concern (README "Layout"); a header is found by its name.
 MODULES	 = lib store list queue dns http
 CPPFLAGS = -D_GNU_SOURCE $(MODULES:%=-Idnsbl/%) -Idnsbl/ctl -Idnsbl/web \
-	   -Iprober
+	   -Iprober -DRELAYBL_VERSION='"$(VERSION)"'
 CFLAGS	 = -std=c11 -g -O2 $(WARN) $(shell pkg-config --cflags $(PKGS))
 ifdef CI
 CFLAGS	+= -Werror
@@ -27,7 +31,8 @@ ASANCPP	 = -DSTORE_FAULTS
 # One archive per folder; each program links only the folders it uses,
 # highest layer first (lib at the bottom: everything may use it).
 SRC_lib	 = dnsbl/lib/log.c dnsbl/lib/addr.c dnsbl/lib/config.c \
-	   dnsbl/lib/listen.c dnsbl/lib/privs.c dnsbl/lib/textfile.c
+	   dnsbl/lib/listen.c dnsbl/lib/privs.c dnsbl/lib/textfile.c \
+	   dnsbl/lib/version.c
 SRC_store = dnsbl/store/store.c dnsbl/store/store_bulk.c \
 	   dnsbl/store/store_table.c dnsbl/store/store_read.c \
 	   dnsbl/store/store_write.c dnsbl/store/store_journal.c
@@ -77,14 +82,15 @@ BUILD_DEPS = gcc make pkg-config libldns-dev liblmdb-dev libevent-dev \
 TEST_DEPS = perl bc util-linux lmdb-utils dnsutils knot-dnsutils clang \
 	   python3-dnspython mandoc \
 	   libclang-rt-14-dev postfix python3 iproute2 \
-	   chromium chromium-driver python3-selenium rbldnsd nsd knot ldnsutils
+	   chromium chromium-driver python3-selenium rbldnsd nsd knot ldnsutils \
+	   systemd curl
 BENCH_DEPS = dnsperf rbldnsd nmap knot knot-dnsutils dnsutils
 
 .SECONDARY:
 .PHONY: all deps run test unit integration bench bench-dns bench-axfr \
 	bench-prober bench-prober-mem \
 	bench-hostile bench-hostile-dns bench-hostile-sink fuzz clean asan \
-	regress export-loop
+	regress export-loop install uninstall FORCE
 
 all: $(PROGS) $(UNIT_REL)
 
@@ -119,6 +125,9 @@ build/rel/%.o: %.c
 build/asan/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ASANCPP) $(CFLAGS) $(ASANFLAGS) -MMD -MP -c -o $@ $<
+
+# A new VERSION is compiled in.
+build/rel/dnsbl/lib/version.o build/asan/dnsbl/lib/version.o: Makefile
 
 define module_archive
 build/rel/lib$(1).a: $$(SRC_$(1):%.c=build/rel/%.o)
@@ -256,6 +265,137 @@ regress: $(REGRESS:%=build/asan/tests/fuzz/replay_%)
 		build/asan/tests/fuzz/replay_$$f tests/fuzz/regress/$$f/* || \
 		    exit 1; \
 	done
+
+# --- make install, make uninstall (README "Install") -------------------
+# PREFIX=/usr installs as Debian's packages do: configuration in /etc and
+# units in /lib/systemd/system; any other PREFIX keeps everything under
+# it (/usr/local/etc, /usr/local/lib/systemd/system, which systemd reads
+# too).  The state is /var/lib/relaybl either way.  DESTDIR is honoured.
+PREFIX	?= /usr/local
+ifeq ($(PREFIX),/usr)
+SYSCONFDIR ?= /etc
+UNITDIR	?= /lib/systemd/system
+else
+SYSCONFDIR ?= $(PREFIX)/etc
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+endif
+SBINDIR	?= $(PREFIX)/sbin
+MANDIR	?= $(PREFIX)/share/man
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+STATEDIR ?= /var/lib/relaybl
+CONFDIR	 = $(SYSCONFDIR)/relaybl
+UNITS	 = dnsbld.service proberd.service dnsblweb.service
+MAN8	 = $(wildcard man/*.8)
+MAN5	 = $(wildcard man/*.5)
+INST_PROGS = $(notdir $(PROGS))
+
+# The installed programs read $(CONFDIR)/relaybl.conf when given no -c;
+# those of the tree keep reading etc/relaybl.conf, for make run and the
+# tests.  Only config.o differs: it is compiled again with the path, and
+# the programs are linked again with it.  build/inst/paths holds the
+# paths used, so that another PREFIX builds afresh.
+INST_SUBST = -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@CONFDIR@|$(CONFDIR)|g' \
+	   -e 's|@STATEDIR@|$(STATEDIR)|g'
+
+FORCE:
+build/inst/paths: FORCE
+	@mkdir -p $(@D)
+	@echo '$(SBINDIR) $(CONFDIR) $(STATEDIR)' | cmp -s - $@ || \
+	    echo '$(SBINDIR) $(CONFDIR) $(STATEDIR)' > $@
+
+build/inst/dnsbl/lib/config.o: dnsbl/lib/config.c build/inst/paths
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -DCONFIG_DEFAULT_PATH='"$(CONFDIR)/relaybl.conf"' \
+	    $(CFLAGS) -MMD -MP -c -o $@ $<
+
+build/inst/liblib.a: $(filter-out build/rel/dnsbl/lib/config.o, \
+	    $(SRC_lib:%.c=build/rel/%.o)) build/inst/dnsbl/lib/config.o
+	rm -f $@
+	$(AR) rcs $@ $^
+
+# inst_prog NAME SRC LIBS: an installed program.
+define inst_prog
+build/inst/$(1): $$(SRC_$(2):%.c=build/rel/%.o) \
+	    $$(call archives,rel,$$(filter-out lib,$$(LIBS_$(3)))) \
+	    build/inst/liblib.a
+	$$(CC) $$(CFLAGS) -o $$@ $$^ $$(LDLIBS) -lpthread
+endef
+$(eval $(call inst_prog,dnsblctl,ctl,dnsblctl))
+$(eval $(call inst_prog,dnsbld,server,dnsbld))
+$(eval $(call inst_prog,dnsblweb,web,dnsblweb))
+$(eval $(call inst_prog,proberd,proberd,proberd))
+
+# The configuration with the installed paths (etc/relaybl.conf.sed); a
+# path left relative is an error, not a daemon that cannot find its files.
+build/inst/relaybl.conf: etc/relaybl.conf etc/relaybl.conf.sed \
+	    build/inst/paths
+	sed $(INST_SUBST) etc/relaybl.conf.sed > $@.sed
+	sed -f $@.sed etc/relaybl.conf > $@.tmp
+	@if grep -nE '^;?[a-z_]*(dir|zones|file)[ 	]*=[ 	]*[^/ 	]' \
+	    $@.tmp; then echo "$@: a relative path is left (add it to" \
+	    "etc/relaybl.conf.sed)" >&2; rm -f $@.tmp; exit 1; fi
+	mv $@.tmp $@
+
+build/inst/%: etc/systemd/%.in build/inst/paths
+	sed $(INST_SUBST) $< > $@
+
+# inst_keep SRC DEST: the operator's DEST is never overwritten; a new
+# SRC goes beside it as DEST.dist, and make says so.
+inst_keep = if [ ! -e "$(2)" ]; then install -m 644 "$(1)" "$(2)"; \
+	elif cmp -s "$(1)" "$(2)"; then :; \
+	else install -m 644 "$(1)" "$(2).dist"; \
+	echo "kept $(2) as it is; the new one is $(2).dist"; fi
+
+install: $(INST_PROGS:%=build/inst/%) build/inst/relaybl.conf \
+	    $(UNITS:%=build/inst/%) build/inst/relaybl.sysusers \
+	    build/inst/relaybl.tmpfiles
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(CONFDIR)/zones \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+	    $(DESTDIR)$(TMPFILESDIR)
+	install -m 755 $(INST_PROGS:%=build/inst/%) $(DESTDIR)$(SBINDIR)
+	@$(call inst_keep,build/inst/relaybl.conf,$(DESTDIR)$(CONFDIR)/relaybl.conf)
+	@for z in zones/*.zone; do \
+		$(call inst_keep,$$z,$(DESTDIR)$(CONFDIR)/$$z); \
+	done
+	install -m 644 $(UNITS:%=build/inst/%) $(DESTDIR)$(UNITDIR)
+	install -m 644 build/inst/relaybl.sysusers \
+	    $(DESTDIR)$(SYSUSERSDIR)/relaybl.conf
+	install -m 644 build/inst/relaybl.tmpfiles \
+	    $(DESTDIR)$(TMPFILESDIR)/relaybl.conf
+ifneq ($(MAN8)$(MAN5),)
+	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
+	$(if $(MAN8),install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8)
+	$(if $(MAN5),install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5)
+endif
+	@# Into the running system: the users, /var/lib/relaybl, the units.
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
+		if command -v systemd-sysusers >/dev/null; then \
+			echo "systemd-sysusers: users relaybl-dns," \
+			    "relaybl-prober, relaybl-web, group relaybl"; \
+			systemd-sysusers $(SYSUSERSDIR)/relaybl.conf; fi; \
+		if command -v systemd-tmpfiles >/dev/null; then \
+			echo "systemd-tmpfiles: $(STATEDIR)"; \
+			systemd-tmpfiles --create \
+			    $(TMPFILESDIR)/relaybl.conf; fi; \
+		if [ -d /run/systemd/system ]; then \
+			systemctl daemon-reload; fi; \
+	fi
+
+# What install put there, but never the configuration (the operator's),
+# the store in $(STATEDIR), nor the users (Debian's packages leave them
+# too).
+uninstall:
+	rm -f $(INST_PROGS:%=$(DESTDIR)$(SBINDIR)/%) \
+	    $(UNITS:%=$(DESTDIR)$(UNITDIR)/%) \
+	    $(DESTDIR)$(SYSUSERSDIR)/relaybl.conf \
+	    $(DESTDIR)$(TMPFILESDIR)/relaybl.conf \
+	    $(DESTDIR)$(CONFDIR)/relaybl.conf.dist \
+	    $(DESTDIR)$(CONFDIR)/zones/*.zone.dist \
+	    $(MAN8:man/%=$(DESTDIR)$(MANDIR)/man8/%) \
+	    $(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%)
+	@echo "left as they are: $(DESTDIR)$(CONFDIR) (your configuration)" \
+	    "and $(STATEDIR) (the store)"
 
 # No format target: .clang-format says why (it cannot align declarations
 # to tab stops, and would rewrite a sixth of the tree).

@@ -2,6 +2,7 @@
  * proberd.c -- the relaybl prober: main, options, configuration
  *
  * proberd [-c FILE] [-d DIR] [-u USER] [-v]
+ * proberd -V | --version
  *
  * One event loop.  Every second the scheduler takes due work from the
  * store's probe queue (submissions, retests, removal requests), within the
@@ -35,6 +36,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
@@ -47,11 +49,13 @@
 #include "config.h"
 #include "log.h"
 #include "proberd.h"
+#include "version.h"
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: proberd [-c FILE] [-d DIR] [-u USER] [-v]\n");
+	fprintf(stderr, "usage: proberd [-c FILE] [-d DIR] [-u USER] [-v]\n"
+	    "       proberd -V | --version\n");
 	exit(2);
 }
 
@@ -327,11 +331,18 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 static const char *
 parse_options(struct proberd *d, int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
 	const char	*cfgpath = NULL;
 	int		 ch;
 
-	while ((ch = getopt(argc, argv, "c:d:u:v")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:d:u:Vv", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
+		case 'V':
+			version_exit("proberd", store_lmdb_version());
 		case 'c':
 			cfgpath = optarg;
 			break;
@@ -382,10 +393,13 @@ main(int argc, char **argv)
 	static struct proberd	 d;
 	const char		*cfgpath;
 	struct event		*sigterm, *sigint;
+	char			 vbuf[256];
 
 	log_init("proberd", 0);
 	signal(SIGPIPE, SIG_IGN);
 	cfgpath = parse_options(&d, argc, argv);
+	log_info("starting %s", version_line("proberd", store_lmdb_version(),
+	    vbuf, sizeof(vbuf)));
 	TAILQ_INIT(&d.actives);
 	TAILQ_INIT(&d.pending);
 	TAILQ_INIT(&d.sinkconns);

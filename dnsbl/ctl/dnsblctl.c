@@ -2,6 +2,7 @@
  * dnsblctl.c -- the operator's command-line tool on the relaybl store
  *
  * dnsblctl [-c FILE] [-d DIR] command [options] [args]
+ * dnsblctl -V | --version
  *
  * Every command opens the store, does one thing in one transaction and
  * exits: 0 on success (for lookup: listed), 1 for "no" answers (lookup: not
@@ -24,6 +25,7 @@
 #include "log.h"
 #include "store.h"
 #include "ctl.h"
+#include "version.h"
 
 static void	usage(void) __attribute__((noreturn));
 static int	load_prober(struct ctl *);
@@ -62,7 +64,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: dnsblctl [-h] [-c FILE] [-d DIR] command "
-	    "[args]\ncommands:\n");
+	    "[args]\n       dnsblctl -V | --version\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(stderr, "    %s\n", commands[i].usage);
 	exit(EXIT_ERR);
@@ -263,14 +265,21 @@ run_command(struct ctl *c, int argc, char **argv)
 int
 main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
 	struct ctl	 c;
 	const char	*cfgpath = NULL, *dir = NULL;
 	int		 ch, rc;
 
 	log_init("dnsblctl", 0);
 	memset(&c, 0, sizeof(c));
-	while ((ch = getopt(argc, argv, "+c:d:h")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+c:d:hV", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
+		case 'V':
+			version_exit("dnsblctl", store_lmdb_version());
 		case 'c':
 			cfgpath = optarg;
 			break;

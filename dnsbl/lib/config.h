@@ -13,7 +13,14 @@
 
 #include <stdint.h>
 
+/*
+ * Read when no -c is given: relative, for make run and the tests in the
+ * repository; make install compiles the installed programs with
+ * $(SYSCONFDIR)/relaybl/relaybl.conf.
+ */
+#ifndef CONFIG_DEFAULT_PATH
 #define CONFIG_DEFAULT_PATH	"etc/relaybl.conf"
+#endif
 
 struct config;
 

@@ -3,6 +3,7 @@
  *
  * dnsbld [-c FILE] [-d DIR] [-z ZONEFILE]... [-l ADDR:PORT]... [-w N]
  *        [-u USER] [-v]
+ * dnsbld -V | --version
  *
  * The process: configuration, workers, signals.  Each worker has its own
  * UDP and TCP sockets on every listen address (SO_REUSEPORT lets the
@@ -28,6 +29,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -42,6 +44,7 @@
 #include "log.h"
 #include "privs.h"
 #include "server.h"
+#include "version.h"
 
 static void	usage(void) __attribute__((noreturn));
 
@@ -49,7 +52,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: dnsbld [-c FILE] [-d DIR] [-z ZONEFILE]... "
-	    "[-l ADDR:PORT]... [-w N] [-u USER] [-v]\n");
+	    "[-l ADDR:PORT]... [-w N] [-u USER] [-v]\n"
+	    "       dnsbld -V | --version\n");
 	exit(2);
 }
 
@@ -381,12 +385,19 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 static void
 parse_args(struct dnsbld *d, int argc, char **argv, const char **cfgpath)
 {
+	static const struct option longopts[] = {
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
 	const char	*why;
 	char		*end;
 	int		 ch;
 
-	while ((ch = getopt(argc, argv, "c:d:l:u:vw:z:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:d:l:u:Vvw:z:", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
+		case 'V':
+			version_exit("dnsbld", store_lmdb_version());
 		case 'c':
 			*cfgpath = optarg;
 			break;
@@ -461,12 +472,16 @@ main(int argc, char **argv)
 	static const int	 sigs[4] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
 	sigset_t		 all, old;
 	struct privs		 privs;
+	char			 vbuf[256];
 
 	log_init("dnsbld", 0);
 	signal(SIGPIPE, SIG_IGN);
 	parse_args(&d, argc, argv, &cfgpath);
 	if ((d.cfg = config_load(cfgpath)) == NULL || load_config(&d) == -1)
 		exit(2);
+	/* After load_config: with [dnsbld] syslog, to syslog as well. */
+	log_info("starting %s", version_line("dnsbld", store_lmdb_version(),
+	    vbuf, sizeof(vbuf)));
 	if (privs_check(&privs, d.user) == -1)
 		exit(2);
 	if ((d.zones = zoneset_load(d.zonefiles, d.nzonefiles, d.zonedir)) ==

@@ -72,6 +72,18 @@ store_reason_name(int r)
 	return r > 0 && r < STORE_PROBE_MAX ? reason_names[r] : "?";
 }
 
+const char *
+store_lmdb_version(void)
+{
+	static char	buf[32];
+	int		maj, min, patch;
+
+	/* Numbers only: mdb_version()'s string carries a release date. */
+	mdb_version(&maj, &min, &patch);
+	snprintf(buf, sizeof(buf), "%d.%d.%d", maj, min, patch);
+	return buf;
+}
+
 int
 store_kind_parse(const char *s)
 {

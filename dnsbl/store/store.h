@@ -209,6 +209,13 @@ const char	*store_reason_name(int);
 /* Kind for a name, or -1. */
 int		 store_kind_parse(const char *);
 
+/*
+ * The version of the LMDB library loaded ("0.9.24"), for --version and
+ * start-up logs (version.h).  A static string: not thread-safe on its
+ * first call, so call it from main.
+ */
+const char	*store_lmdb_version(void);
+
 /* --- Reading --------------------------------------------------------- */
 
 /*

@@ -2,6 +2,7 @@
  * dnsblweb.c -- the list's face: lookup and removal pages, API, metrics
  *
  * dnsblweb [-c FILE] [-d DIR] [-u USER] [-v]
+ * dnsblweb -V | --version
  *
  * The process: the [web] configuration, the store (opened for writing:
  * it queues removal retests and submissions, and operators list and
@@ -11,6 +12,7 @@
  * one keeps the tokens it had).  Bound as root, -u USER (or [web] user)
  * drops to USER before the store is opened.
  */
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "version.h"
 #include "web.h"
 
 static void	usage(void) __attribute__((noreturn));
@@ -27,7 +30,8 @@ static void	usage(void) __attribute__((noreturn));
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: dnsblweb [-c FILE] [-d DIR] [-u USER] [-v]\n");
+	fprintf(stderr, "usage: dnsblweb [-c FILE] [-d DIR] [-u USER] [-v]\n"
+	    "       dnsblweb -V | --version\n");
 	exit(2);
 }
 
@@ -176,11 +180,19 @@ main(int argc, char **argv)
 	struct store_reader	*rd;
 	struct store_stats	 s;
 	int			 ch, fds[WEB_LISTEN_MAX];
+	char			 vbuf[256];
+	static const struct option longopts[] = {
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
 
 	log_init("dnsblweb", 0);
 	signal(SIGPIPE, SIG_IGN);
-	while ((ch = getopt(argc, argv, "c:d:u:v")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:d:u:Vv", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
+		case 'V':
+			version_exit("dnsblweb", store_lmdb_version());
 		case 'c':
 			cfgpath = optarg;
 			break;
@@ -199,6 +211,8 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
+	log_info("starting %s", version_line("dnsblweb",
+	    store_lmdb_version(), vbuf, sizeof(vbuf)));
 	if ((w.cfg = config_load(cfgpath)) == NULL || load_config(&w) == -1 ||
 	    web_tokens_load(&w) == -1 || privs_check(&w.privs, w.user) == -1)
 		exit(2);
