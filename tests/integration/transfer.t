@@ -1,9 +1,11 @@
 #!/bin/sh
 # transfer.t -- real secondaries follow dnsbld: Knot (knotd) and NSD on
-# loopback transfer the zone from dnsbld (AXFR; IXFR is answered in
-# full), then answer exactly as dnsbld does for listed, unlisted, range,
-# excluded and test-point names; after a change they follow within
-# seconds of dnsbld's NOTIFY (NSD's signed with TSIG).  NSD transfers
+# loopback transfer the zone from dnsbld (AXFR), then answer exactly as
+# dnsbld does for listed, unlisted, range, excluded and test-point names;
+# after each change they follow within seconds of dnsbld's NOTIFY (NSD's
+# signed with TSIG) by IXFR, the differences from the store's journal,
+# and still answer the sample exactly as dnsbld: a new listing, a
+# removal, a hole cut in a range, a /25 split into names, an import.  NSD transfers
 # from 127.0.0.3, where
 # allow_transfer wants a TSIG key (hmac-sha256): it verifies every message
 # of a multi-message transfer.  A peer outside allow_transfer, or unsigned
@@ -62,8 +64,8 @@ daemon_start dnsbld "$DNSBLD" -c "$T/relaybl.conf"
 daemon_ready $pid dnsbld "ready" 100
 ok $? "dnsbld is up, serving bl.test"
 
-# Knot as a secondary.
-mkdir -p "$T/knot"
+# Knot as a secondary (its journal, which an IXFR is stored in, in db/).
+mkdir -p "$T/knot/db"
 cat > "$T/knot/knot.conf" <<CONF
 server:
     rundir: "$T/knot"
@@ -190,8 +192,61 @@ is "$(dig @127.0.0.1 -p $nport +short 5.113.0.203.bl.test A)" 127.0.0.2 \
     "  NSD too"
 like "$(cat "$T/dnsbld.err")" 'NOTIFY sent to 2 secondaries' \
     "dnsbld logged its NOTIFY"
-like "$(cat "$T/dnsbld.err")" "(AXFR|IXFR).* of bl\.test\.? serial $want to 127\.0\.0\.1: done" \
-    "  and the transfers"
+like "$(cat "$T/dnsbld.err")" "IXFR \(incremental: 1 prefixes changed, 0 records deleted, 2 added\) of bl\.test\.? serial $want to 127\.0\.0\.1: done" \
+    "  by IXFR: the new listing's A and TXT, to Knot"
+like "$(cat "$T/dnsbld.err")" "IXFR \(incremental: .*\) of bl\.test\.? serial $want to 127\.0\.0\.3: done" \
+    "  and to NSD"
+like "$(cat "$T/knot.err")" "IXFR, incoming, remote 127\.0\.0\.1@$dport, finished" \
+    "  Knot logged the IXFR"
+unlike "$(cat "$T/knot.err")" "fallback to AXFR|failed to store" \
+    "  and stored it (no fallback to AXFR)"
+like "$(cat "$T/nsd/nsd.log")" "received update to serial $want .* of [0-9]{3} bytes" \
+    "  NSD took it in a few hundred bytes (the whole zone is 320 KB)"
+
+# More changes, each followed by IXFR; the sample must still agree.
+# follow WHAT: waits for both secondaries to reach dnsbld's serial, then
+# compares their answers with dnsbld's.
+follow() {
+	_want=$(serial $dport)
+	until_serial $kport "$_want" 100 && until_serial $nport "$_want" 100
+	ok $? "$1: both secondaries at serial $_want"
+	like "$(grep "serial $_want to" "$T/dnsbld.err")" \
+	    "IXFR \\(incremental.*127\\.0\\.0\\.1: done" "  Knot by IXFR"
+	like "$(grep "serial $_want to" "$T/dnsbld.err")" \
+	    "IXFR \\(incremental.*127\\.0\\.0\\.3: done" "  NSD by IXFR"
+	answers $dport > "$T/ans.dnsbld"
+	answers $kport > "$T/ans.knot"
+	answers $nport > "$T/ans.nsd"
+	run diff "$T/ans.dnsbld" "$T/ans.knot"
+	is "$rc" 0 "  Knot answers the sample as dnsbld"
+	[ "$rc" = 0 ] || echo "$out" | sed 's/^/# /'
+	run diff "$T/ans.dnsbld" "$T/ans.nsd"
+	is "$rc" 0 "  NSD too"
+	[ "$rc" = 0 ] || echo "$out" | sed 's/^/# /'
+}
+names="$names 5.113.0.203 2.20.20.10 3.20.20.10 9.8.20.10 130.2.0.192
+    1.2.0.192 7.200.51.198"
+ranged="$ranged 2.20.20.10 3.20.20.10 9.8.20.10"
+ctl del 203.0.113.5 >/dev/null
+follow "a removal"
+ctl exclude 10.20.20.0/24 -t "a customer's /24" >/dev/null
+ctl add 10.20.20.3 -t "but this one" >/dev/null
+follow "a hole cut in a listed /16, and a listing inside it"
+is "$(dig @127.0.0.1 -p $kport +short 2.20.20.10.bl.test A)" "" \
+    "  Knot: the hole is not listed"
+is "$(dig @127.0.0.1 -p $kport +short 3.20.20.10.bl.test A)/$(dig \
+    @127.0.0.1 -p $dport +short 3.20.20.10.bl.test A)" "/" \
+    "  nor the listing inside it, for Knot as for dnsbld (exclusions win)"
+ctl add 192.0.2.128/25 -t "a /25" >/dev/null
+follow "a /25 (128 names)"
+is "$(dig @127.0.0.1 -p $nport +short 130.2.0.192.bl.test A)" 127.0.0.2 \
+    "  NSD: inside the /25, listed"
+ctl del 10.20.0.0/16 >/dev/null
+ctl unexclude 10.20.20.0/24 >/dev/null
+follow "a range removed, its hole with it"
+printf '198.51.100.200\n198.51.100.201\n' > "$T/two.list"
+ctl import "$T/two.list" >/dev/null
+follow "an import"
 
 # Who may transfer.
 like "$(kdig @127.0.0.1 -p $dport -b 127.0.0.2 bl.test AXFR 2>&1)" \

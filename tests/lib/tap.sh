@@ -56,6 +56,17 @@ like() {	# like TEXT PATTERN(grep -E) NAME
 	fi
 }
 
+unlike() {	# unlike TEXT PATTERN(grep -E) NAME
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		tap_line 1 "$3"
+		printf '%s\n' "$1" | grep -E -- "$2" | sed 's/^/#   got: /' |
+		    head -20
+		echo "#   want no match: $2"
+	else
+		tap_line 0 "$3"
+	fi
+}
+
 # freeport: a TCP port on 127.0.0.1 that nothing listens on now.
 freeport() {
 	python3 -c 'import socket
