@@ -41,7 +41,8 @@ SRC_queue = dnsbl/queue/probe_policy.c dnsbl/queue/queue.c
 SRC_dns	 = dnsbl/dns/dns_query.c dnsbl/dns/zone.c dnsbl/dns/answer.c \
 	   dnsbl/dns/answer_conf.c \
 	   dnsbl/dns/tsig.c dnsbl/dns/tsig_keys.c dnsbl/dns/zone_walk.c \
-	   dnsbl/dns/xfr.c dnsbl/dns/ixfr.c dnsbl/dns/access.c dnsbl/dns/keys.c dnsbl/dns/rrl.c
+	   dnsbl/dns/xfr.c dnsbl/dns/ixfr.c dnsbl/dns/access.c \
+	   dnsbl/dns/keys.c dnsbl/dns/rrl.c
 SRC_http = dnsbl/http/http_parse.c dnsbl/http/http_server.c
 SRC_prober = prober/smtp_client.c prober/cookie.c prober/battery.c \
 	   prober/sink.c prober/probe.c \
