@@ -1,8 +1,9 @@
 /*
  * notify.c -- NOTIFY (RFC 1996) to the secondaries when the serial moves
  *
- * On the main thread's event loop: once a second the store's serial is
- * read; when it differs from the last one announced and notify_interval
+ * On the main thread's event loop: ten times a second the store's serial
+ * is read (one read of the meta record: a change is announced within
+ * 0.1 s, and IXFR makes what follows take milliseconds); when it differs from the last one announced and notify_interval
  * has passed since the last announcement, every target gets a NOTIFY for
  * every zone (opcode NOTIFY, AA, the apex SOA in the question and the new
  * SOA in the answer section, as RFC 1996 3.7 allows).  A NOTIFY not
@@ -28,6 +29,7 @@
 #include "xfr.h"
 
 #define NOTIFY_RETRY	2	/* seconds between tries */
+#define NOTIFY_POLL_US	100000	/* between reads of the serial */
 #define NOTIFY_TRIES	10
 #define DONE		(NOTIFY_TRIES + 1)	/* answered, or given up */
 
@@ -256,7 +258,7 @@ struct notifier *
 notify_start(struct dnsbld *d, struct event_base *base)
 {
 	struct notifier	*n;
-	struct timeval	 second = { 1, 0 };
+	struct timeval	 poll = { 0, NOTIFY_POLL_US };
 
 	if (d->nnotify == 0)
 		return NULL;
@@ -270,7 +272,7 @@ notify_start(struct dnsbld *d, struct event_base *base)
 	n->announced = 0;
 	n->sent_at = now_s() - d->notify_interval;
 	if ((n->tick = event_new(base, -1, EV_PERSIST, on_tick, n)) == NULL ||
-	    event_add(n->tick, &second) == -1)
+	    event_add(n->tick, &poll) == -1)
 		fatalx("notify: cannot start");
 	return n;
 }
