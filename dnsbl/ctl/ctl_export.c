@@ -312,7 +312,7 @@ export_to(struct export *e, const char *fmt)
 
 	if (store_reader_begin(e->rd) == -1)
 		return -1;
-	e->serial = store_serial(e->rd);
+	e->serial = store_zone_serial(e->rd);
 	if (strcmp(fmt, "zone") == 0)
 		rc = export_zone(e);
 	else

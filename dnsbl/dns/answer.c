@@ -8,7 +8,8 @@
  * NXDOMAIN otherwise.  The RFC 5782 test points are answered whatever the
  * store says.  Records owned by the query name point back at the question
  * (so the client's letter case comes back), the SOA's owner points at the
- * apex inside the question, and the SOA serial is the store's serial.
+ * apex inside the question, and the SOA serial is the zones' serial
+ * (store_zone_serial: the last commit that changed a listing).
  *
  * Replies are written through a bounded writer; a reply that does not fit
  * the client's limit is sent again as header, question and OPT with TC set.
@@ -583,11 +584,11 @@ answer_zone(struct wr *w, const struct dns_query *q, const struct zone *z,
 		if (q->nlabels == z->apex_labels)
 			break;		/* the apex: answered as usual */
 		set_aa(w);
-		return answer_error(w, q, z, conf, store_serial(rd), c);
+		return answer_error(w, q, z, conf, store_zone_serial(rd), c);
 	default:
 		break;
 	}
-	serial = store_serial(rd);
+	serial = store_zone_serial(rd);
 	set_aa(w);
 	if (q->qtype == LDNS_RR_TYPE_AXFR || q->qtype == LDNS_RR_TYPE_IXFR)
 		return LDNS_RCODE_REFUSED;	/* transfers: over TCP only */

@@ -372,7 +372,7 @@ xfr_run(struct xfr *x, const struct xfr_io *io, const struct zone *z,
     const uint8_t *pkt, size_t len)
 {
 	struct dns_query	 q0, *q = &q0;
-	uint32_t		 serial = store_serial(rd);
+	uint32_t		 serial = store_zone_serial(rd);
 	int64_t			 asked;
 
 	memset(x, 0, sizeof(*x));

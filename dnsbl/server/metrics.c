@@ -255,7 +255,10 @@ expose(struct metrics *m, struct expo *e)
 	scalar(e, "relaybl_dns_keys", "gauge", "Query keys read from "
 	    "keys_file.", (uint64_t)keys_count(dnsbld_keys(d)));
 	scalar(e, "relaybl_dns_store_serial", "gauge",
-	    "The store's serial, the zones' SOA serial.", store_serial(m->rd));
+	    "The store's serial (every commit moves it).", store_serial(m->rd));
+	scalar(e, "relaybl_dns_zone_serial", "gauge", "The zones' SOA serial: "
+	    "the last commit that changed a listing or an exclusion.",
+	    store_zone_serial(m->rd));
 	scalar(e, "relaybl_dns_zones", "gauge", "Zones served.",
 	    (uint64_t)dnsbld_zones(d)->n);
 	labelled(e, "relaybl_dns_zone_reloads_total", "Zone rereads on "

@@ -174,7 +174,7 @@ static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct notifier	*n = arg;
-	uint32_t	 serial = store_serial(n->rd);
+	uint32_t	 serial = store_zone_serial(n->rd);
 	int64_t		 now = now_s();
 
 	(void)fd;

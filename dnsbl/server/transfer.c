@@ -278,7 +278,7 @@ run_job(struct job *j)
 		snprintf(how, sizeof(how), "%s", !x->ixfr ? "AXFR" :
 		    x->up_to_date ? "IXFR (up to date)" : "IXFR (in full)");
 	log_info("%s of %s serial %u to %s: %s, %llu records in %llu "
-	    "messages, %llu bytes, %.2f s", how, z->name, store_serial(rd),
+	    "messages, %llu bytes, %.2f s", how, z->name, store_zone_serial(rd),
 	    addr_format(&j->peer, abuf), rc == 0 ? "done" : "cut short",
 	    (unsigned long long)x->rrs, (unsigned long long)x->msgs,
 	    (unsigned long long)x->bytes, (double)(t1.tv_sec - t0.tv_sec) +

@@ -258,6 +258,14 @@ int	store_record(struct store_reader *, uint32_t id,
 uint32_t store_serial(struct store_reader *);
 
 /*
+ * The zones' serial: that of the last commit that changed a listing or an
+ * exclusion (so the probe queue's commits, which change no answer, do not
+ * make secondaries transfer), or the store's serial in a store written by
+ * a relaybl without the journal and not changed since.  0 on error.
+ */
+uint32_t store_zone_serial(struct store_reader *);
+
+/*
  * Calls fn for every listing (excluded == 0) or exclusion (excluded == 1),
  * IPv4 then IPv6, by prefix length and then address.  fn returns 0 to go
  * on, anything else to stop (which store_walk then returns).  Returns 0 or -1 on error.

@@ -11,7 +11,9 @@
  *
  * The key "journal" of the meta table says from which serial on the
  * journal is complete ("from": it holds every change of the commits after
- * it) and how many bytes the entries take.  Pruning the oldest entry moves
+ * it), how many bytes the entries take, and the serial of the last commit
+ * that changed a prefix ("last"): the zones' serial, which commits of the
+ * probe queue alone do not move.  Pruning the oldest entry moves
  * "from" up to that entry's serial; a commit whose entry does not fit, or
  * any change when the size is 0, empties the journal and sets "from" to
  * the new serial.  A commit that changes no prefix writes nothing: its
@@ -33,7 +35,8 @@
 
 struct journal_meta {
 	uint32_t	from;		/* complete for commits after this */
-	uint32_t	pad;
+	uint32_t	last;		/* the last commit that changed a prefix:
+					   the zones' serial */
 	uint64_t	bytes;		/* of the entries */
 };
 
@@ -89,6 +92,16 @@ load_jmeta(MDB_txn *txn, struct store *st, struct journal_meta *jm)
 	}
 	memcpy(jm, v.mv_data, sizeof(*jm));
 	return 1;
+}
+
+uint32_t
+journal_zone_serial(MDB_txn *txn, struct store *st, uint32_t serial)
+{
+	struct journal_meta jm;
+
+	if (!st->has_journal || load_jmeta(txn, st, &jm) != 1 || jm.last == 0)
+		return serial;
+	return jm.last;
 }
 
 int
@@ -155,7 +168,9 @@ journal_clear(struct store_txn *t, struct journal_meta *jm, uint32_t serial)
 {
 	int rc;
 
-	if ((rc = mdb_drop(t->txn, t->st->dbi[DB_JOURNAL], 0)) != 0)
+	/* Dropping nothing would still write: spare a full store that. */
+	if (jm->bytes != 0 &&
+	    (rc = mdb_drop(t->txn, t->st->dbi[DB_JOURNAL], 0)) != 0)
 		return store_fail(t, "journal", rc);
 	jm->from = serial;
 	jm->bytes = 0;
@@ -225,6 +240,7 @@ journal_commit(struct store_txn *t)
 		if (journal_prune(t, &jm) == -1)
 			return -1;
 	}
+	jm.last = serial;
 	v.mv_size = sizeof(jm);
 	v.mv_data = &jm;
 	if ((rc = store_mdb_put(t, DB_META, &mk, &v, 0)) != 0)

@@ -29,6 +29,7 @@ struct store_reader {
 	int		 held;		/* by store_reader_begin */
 	size_t		 txnid;		/* snapshot the cache below is for */
 	uint32_t	 serial;
+	uint32_t	 zone_serial;
 	struct plenset	 plens[4];
 };
 
@@ -116,6 +117,7 @@ reader_snapshot(struct store_reader *rd)
 				ps->p[ps->n++] = p;
 	}
 	rd->serial = m.serial;
+	rd->zone_serial = journal_zone_serial(rd->txn, rd->st, m.serial);
 	rd->txnid = mdb_txn_id(rd->txn);
 	return 0;
 }
@@ -247,6 +249,18 @@ store_serial(struct store_reader *rd)
 	if (reader_snapshot(rd) == -1)
 		return 0;
 	serial = rd->serial;
+	reader_release(rd);
+	return serial;
+}
+
+uint32_t
+store_zone_serial(struct store_reader *rd)
+{
+	uint32_t serial;
+
+	if (reader_snapshot(rd) == -1)
+		return 0;
+	serial = rd->zone_serial;
 	reader_release(rd);
 	return serial;
 }

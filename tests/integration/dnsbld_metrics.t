@@ -60,9 +60,11 @@ like "$(head -1 "$T/head")" "^HTTP/1.1 200" "  200"
 like "$(cat "$T/head")" "^Content-Type: text/plain; version=0\.0\.4; charset=utf-8" \
     "  Content-Type text/plain; version=0.0.4; charset=utf-8"
 is "$(awk '$2 != 0 { print $1 }' "$T/samples" | tr '\n' ' ')" \
-    "relaybl_dns_store_serial relaybl_dns_zones relaybl_dns_workers " \
-    "  fresh: every counter 0 (only the serial, zones and workers are not)"
+    "relaybl_dns_store_serial relaybl_dns_zone_serial relaybl_dns_zones relaybl_dns_workers " \
+    "  fresh: every counter 0 (only the serials, zones and workers are not)"
 is "$(m relaybl_dns_store_serial)" "$serial" "  store serial is the store's"
+is "$(m relaybl_dns_zone_serial)" "$serial" \
+    "  zone serial too (the last commit changed a listing)"
 is "$(m relaybl_dns_zones)" 1 "  1 zone"
 is "$(m relaybl_dns_workers)" 1 "  1 worker"
 for t in A AAAA TXT ANY SOA NS other none; do
@@ -192,6 +194,7 @@ relaybl_dns_rate_limited_total{action="slipped"} 0
 relaybl_dns_access_rules 0
 relaybl_dns_keys 0
 relaybl_dns_store_serial $((serial + 1))
+relaybl_dns_zone_serial $((serial + 1))
 relaybl_dns_zones 1
 relaybl_dns_zone_reloads_total{result="ok"} 1
 relaybl_dns_zone_reloads_total{result="failed"} 0

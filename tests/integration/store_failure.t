@@ -29,6 +29,10 @@ timeout_command = 2
 confirm_window = 2
 listing_ttl = ${5:-90d}
 secret_file = $T/secret
+[dns]
+; No IXFR journal: "full" here is the listings' and the queue's doing, so
+; that a write which fills no more pages than proberd's fails as well
+journal_size = 0
 CONF
 }
 # fill CONF: imports ever smaller lists of new addresses until none fits.
