@@ -129,10 +129,12 @@ pf_policy() {
 		echo "local_recipient_maps ="
 		echo "local_transport = discard:"
 		echo "smtpd_client_restrictions = reject_rbl_client $pf_rbl_zone"
-		# smtpd keeps DNSBL answers for its lifetime, across
-		# sessions (smtpd_check.c: "the cache persists across SMTP
-		# sessions"): one session a process, so that a delisting is
-		# seen at the very next one.
+		# smtpd keeps DNSBL answers, "not listed" too, for its
+		# lifetime, across sessions (smtpd_check.c: "the cache
+		# persists across SMTP sessions"; seen: a process that had
+		# looked a client up before its listing went on taking its
+		# mail after it).  One session a process, so that a listing
+		# and a delisting are seen at the very next session.
 		echo "max_use = 1" ;;
 	debian)
 		echo "smtpd_banner = \$myhostname ESMTP \$mail_name (Debian/GNU)"
