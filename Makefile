@@ -82,7 +82,7 @@ BUILD_DEPS = gcc make pkg-config libldns-dev liblmdb-dev libevent-dev \
 	   libjansson-dev libinih-dev libssl-dev
 TEST_DEPS = perl bc util-linux lmdb-utils dnsutils knot-dnsutils clang \
 	   python3-dnspython mandoc \
-	   libclang-rt-14-dev postfix python3 iproute2 \
+	   libclang-rt-14-dev postfix swaks python3 iproute2 \
 	   chromium chromium-driver python3-selenium rbldnsd nsd knot ldnsutils \
 	   systemd curl
 BENCH_DEPS = dnsperf rbldnsd nmap knot knot-dnsutils dnsutils

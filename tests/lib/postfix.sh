@@ -1,6 +1,7 @@
-# postfix.sh -- real Postfix instances on loopback for the prober's tests
+# postfix.sh -- real Postfix instances for the prober's tests, on loopback
+# or in a network namespace
 #
-# pf_start DIR IP PORT SINK_IP SINK_PORT BEHAVIOUR starts a private
+# pf_start DIR IP PORT SINK_IP SINK_PORT BEHAVIOUR [NETNS] starts a private
 # instance (config and queue under DIR, smtpd on IP:PORT, mail for
 # probe.test sent to the sink) with one of these relay policies:
 #   open     mynetworks = 0.0.0.0/0: relays for anyone
@@ -20,18 +21,34 @@
 #            greet_wait, no access list): a new client sees "220-" at
 #            once and "220 " 2 s later; one that speaks in between gets
 #            550 to every RCPT
+#   rbl      a mail server that uses the list: mail for its own domain
+#            (user@rbl.lab.test) accepted and discarded, unless the client
+#            is listed in the zone $pf_rbl_zone (smtpd_client_restrictions
+#            = reject_rbl_client: 554 with the listing's TXT at RCPT);
+#            relays only for 127.0.0.0/8; one session per smtpd process
 # The STARTTLS ones get a self-signed certificate made with openssl in
-# DIR.  pf_stop DIR stops it.  Recipe: shared/reference/postfix-lab.md.
+# DIR.  With NETNS, the instance runs in that network namespace
+# (netns.sh): IP must be one of its addresses, inet_interfaces is all (the
+# namespace has only the test's interfaces), and names are resolved with
+# the namespace's resolv.conf.  pf_stop DIR stops it; pf_stop_all, in the
+# script's tap_cleanup, stops every instance started.
+# pf_set DIR BEHAVIOUR gives a running instance the relay policy of
+# another behaviour (open, closed, discard; postconf -e) and reloads it.
+# pf_postfix DIR ARGS... runs `postfix -c DIR ARGS` where the instance
+# runs.  Recipe: shared/reference/postfix-lab.md.
 #
 # pf_start_all PORT SINK_PORT BEHAVIOUR:IP... starts one instance for each
 # in $T/pf-BEHAVIOUR, side by side (each takes seconds to start), sink on
-# 127.0.0.1, with a TAP line each (tap.sh's ok); pf_stop_all, in the
-# script's tap_cleanup, stops every one of them.
+# 127.0.0.1, with a TAP line each (tap.sh's ok).
 
 pf_start() {
-	dir=$1 ip=$2 port=$3 sinkip=$4 sinkport=$5 behaviour=$6
+	dir=$1 ip=$2 port=$3 sinkip=$4 sinkport=$5 behaviour=$6 netns=${7:-}
+	pf_instances="$pf_instances $dir"
 	mkdir -p "$dir/spool" "$dir/data"
 	chown postfix:postfix "$dir/data"
+	echo "$netns" > "$dir/netns"
+	interfaces=loopback-only
+	[ -z "$netns" ] || interfaces=all
 	cat > "$dir/main.cf" <<PFEOF
 compatibility_level = 3.6
 queue_directory = $dir/spool
@@ -46,7 +63,7 @@ maillog_file_prefixes = $dir
 maillog_file = $dir/postfix.log
 myhostname = $behaviour.lab.test
 mydestination = \$myhostname, localhost
-inet_interfaces = loopback-only
+inet_interfaces = $interfaces
 inet_protocols = ipv4
 smtp_bind_address = $ip
 alias_maps =
@@ -58,23 +75,7 @@ PFEOF
 	[ "$behaviour" = discard ] ||
 	    echo "transport_maps = inline:{ probe.test=smtp:[$sinkip]:$sinkport }" \
 	    >> "$dir/main.cf"
-	case $behaviour in
-	open|starttls-open|postscreen)
-		echo "mynetworks = 0.0.0.0/0" ;;
-	closed|starttls-closed)
-		echo "mynetworks = 192.0.2.1/32"
-		echo "smtpd_relay_restrictions = permit_mynetworks reject_unauth_destination" ;;
-	discard)
-		echo "mynetworks = 0.0.0.0/0"
-		echo "default_transport = discard:"
-		echo "relay_transport = discard:" ;;
-	debian)
-		echo "smtpd_banner = \$myhostname ESMTP \$mail_name (Debian/GNU)"
-		echo "biff = no"
-		echo "append_dot_mydomain = no"
-		echo "smtpd_relay_restrictions = permit_mynetworks permit_sasl_authenticated defer_unauth_destination"
-		echo "mynetworks = 127.0.0.1/32" ;;
-	esac >> "$dir/main.cf"
+	pf_policy "$behaviour" >> "$dir/main.cf"
 	case $behaviour in
 	starttls-open)
 		pf_tls "$dir" encrypt || return 1 ;;
@@ -107,8 +108,69 @@ PFEOF
 	    { print }
 	    END { print "postlog unix-dgram n - n - 1 postlogd" }' \
 	    /etc/postfix/master.cf > "$dir/master.cf"
-	postfix -c "$dir" check > "$dir/check.log" 2>&1 &&
-	    postfix -c "$dir" start > "$dir/start.log" 2>&1
+	pf_postfix "$dir" check > "$dir/check.log" 2>&1 &&
+	    pf_postfix "$dir" start > "$dir/start.log" 2>&1
+}
+
+# pf_policy BEHAVIOUR: the main.cf lines of its relay policy.
+pf_policy() {
+	case $1 in
+	open|starttls-open|postscreen)
+		echo "mynetworks = 0.0.0.0/0" ;;
+	closed|starttls-closed)
+		echo "mynetworks = 192.0.2.1/32"
+		echo "smtpd_relay_restrictions = permit_mynetworks reject_unauth_destination" ;;
+	discard)
+		echo "mynetworks = 0.0.0.0/0"
+		echo "default_transport = discard:"
+		echo "relay_transport = discard:" ;;
+	rbl)
+		echo "mynetworks = 127.0.0.0/8"
+		echo "local_recipient_maps ="
+		echo "local_transport = discard:"
+		echo "smtpd_client_restrictions = reject_rbl_client $pf_rbl_zone"
+		# smtpd keeps DNSBL answers, "not listed" too, for its
+		# lifetime, across sessions (smtpd_check.c: "the cache
+		# persists across SMTP sessions"; seen: a process that had
+		# looked a client up before its listing went on taking its
+		# mail after it).  One session a process, so that a listing
+		# and a delisting are seen at the very next session.
+		echo "max_use = 1" ;;
+	debian)
+		echo "smtpd_banner = \$myhostname ESMTP \$mail_name (Debian/GNU)"
+		echo "biff = no"
+		echo "append_dot_mydomain = no"
+		echo "smtpd_relay_restrictions = permit_mynetworks permit_sasl_authenticated defer_unauth_destination"
+		echo "mynetworks = 127.0.0.1/32" ;;
+	esac
+}
+
+pf_postfix() {
+	_pf_dir=$1
+	shift
+	_pf_ns=$(cat "$_pf_dir/netns" 2>/dev/null)
+	if [ -n "$_pf_ns" ]; then
+		ip netns exec "$_pf_ns" postfix -c "$_pf_dir" "$@"
+	else
+		postfix -c "$_pf_dir" "$@"
+	fi
+}
+
+# pf_set DIR BEHAVIOUR: returns once the master has reread its
+# configuration (its log says "reload"), at most 10 s.
+pf_set() {
+	_pf_n=$(grep -c 'postfix/master.*: reload' "$1/postfix.log")
+	pf_policy "$2" | while read -r _pf_line; do
+		postconf -c "$1" -e "$_pf_line" || exit 1
+	done || return 1
+	pf_postfix "$1" reload > "$1/reload.log" 2>&1 || return 1
+	_pf_i=0
+	while [ "$(grep -c 'postfix/master.*: reload' "$1/postfix.log")" -le \
+	    "$_pf_n" ]; do
+		[ $_pf_i -lt 100 ] || return 1
+		sleep 0.1
+		_pf_i=$((_pf_i + 1))
+	done
 }
 
 # pf_tls DIR LEVEL: a self-signed certificate for the instance, and
@@ -126,7 +188,7 @@ PFEOF
 }
 
 pf_stop() {
-	postfix -c "$1" stop > /dev/null 2>&1
+	pf_postfix "$1" stop > /dev/null 2>&1
 }
 
 pf_instances=""
@@ -137,6 +199,7 @@ pf_start_all() {
 	_pf_pids=""
 	for _pf_spec in "$@"; do
 		_pf_d=$T/pf-${_pf_spec%%:*}
+		# (pf_start's own note of it is lost with its subshell)
 		pf_instances="$pf_instances $_pf_d"
 		(pf_start "$_pf_d" "${_pf_spec#*:}" "$_pf_port" 127.0.0.1 \
 		    "$_pf_sink" "${_pf_spec%%:*}"; echo $? > "$_pf_d.rc") &

@@ -1,10 +1,10 @@
 # tap.sh -- TAP helpers for the shell integration tests
 #
-# Source it, then call ok/is/like; `done_testing` prints the plan and exits
-# with the failure count.  Every test gets a scratch directory $T that is
-# removed on exit, even when the test fails or is interrupted, after every
-# daemon started with daemon_start (daemon.sh, sourced here) is stopped;
-# a script's own tap_cleanup runs in between.
+# Source it, then call ok/is/like (or skip); `done_testing` prints the
+# plan and exits with the failure count.  Every test gets a scratch
+# directory $T that is removed on exit, even when the test fails or is
+# interrupted, after every daemon started with daemon_start (daemon.sh,
+# sourced here) is stopped; a script's own tap_cleanup runs in between.
 
 tap_n=0
 tap_failed=0
@@ -65,6 +65,13 @@ unlike() {	# unlike TEXT PATTERN(grep -E) NAME
 	else
 		tap_line 0 "$3"
 	fi
+}
+
+skip() {	# skip NAME REASON...: a test not run this time (TAP "# SKIP")
+	tap_n=$((tap_n + 1))
+	_tap_name=$1
+	shift
+	echo "ok $tap_n - $_tap_name # SKIP $*"
 }
 
 # freeport: a TCP port on 127.0.0.1 that nothing listens on now.
