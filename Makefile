@@ -263,4 +263,4 @@ regress: $(REGRESS:%=build/asan/tests/fuzz/replay_%)
 clean:
 	rm -rf build $(PROGS)
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find build -name '*.d' -type f 2>/dev/null)
