@@ -21,7 +21,9 @@
 #            once and "220 " 2 s later; one that speaks in between gets
 #            550 to every RCPT
 # The STARTTLS ones get a self-signed certificate made with openssl in
-# DIR.  pf_stop DIR stops it.  Recipe: shared/reference/postfix-lab.md.
+# DIR.  An optional seventh argument is added to main.cf as it is (lines
+# of a test's own, such as a README snippet).  pf_stop DIR stops it.
+# Recipe: shared/reference/postfix-lab.md.
 #
 # pf_start_all PORT SINK_PORT BEHAVIOUR:IP... starts one instance for each
 # in $T/pf-BEHAVIOUR, side by side (each takes seconds to start), sink on
@@ -29,7 +31,7 @@
 # script's tap_cleanup, stops every one of them.
 
 pf_start() {
-	dir=$1 ip=$2 port=$3 sinkip=$4 sinkport=$5 behaviour=$6
+	dir=$1 ip=$2 port=$3 sinkip=$4 sinkport=$5 behaviour=$6 extra=$7
 	mkdir -p "$dir/spool" "$dir/data"
 	chown postfix:postfix "$dir/data"
 	cat > "$dir/main.cf" <<PFEOF
@@ -89,6 +91,7 @@ postscreen_greet_wait = 2s
 PFEOF
 		;;
 	esac
+	[ -z "$extra" ] || printf '%s\n' "$extra" >> "$dir/main.cf"
 	# Debian's master.cf, no chroot, smtpd (or postscreen, and the smtpd
 	# it passes clients to) on our address and port.
 	screen=0
