@@ -84,14 +84,14 @@ TEST_DEPS = perl bc util-linux lmdb-utils dnsutils knot-dnsutils clang \
 	   python3-dnspython mandoc \
 	   libclang-rt-14-dev postfix swaks python3 iproute2 \
 	   chromium chromium-driver python3-selenium rbldnsd nsd knot ldnsutils \
-	   systemd curl
+	   systemd curl rspamd spamassassin
 BENCH_DEPS = dnsperf rbldnsd nmap knot knot-dnsutils dnsutils
 
 .SECONDARY:
 .PHONY: all deps run test unit integration bench bench-dns bench-axfr \
 	bench-prober bench-prober-mem \
 	bench-hostile bench-hostile-dns bench-hostile-sink fuzz clean asan \
-	regress export-loop install uninstall FORCE
+	regress export-loop install uninstall exim FORCE
 
 all: $(PROGS) $(UNIT_REL)
 
@@ -110,7 +110,7 @@ deps:
 			echo "installing:$$missing"; \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 			    apt-get install -y -qq $$missing || exit 1; \
-			for s in knot nsd rbldnsd; do \
+			for s in knot nsd rbldnsd rspamd redis-server spamd; do \
 				systemctl disable --now $$s >/dev/null 2>&1 || :; \
 			done; \
 		else \
@@ -230,6 +230,23 @@ MIRROR	?= state/mirror
 ZONE	?= bl.relaybl.example
 export-loop: all
 	sh etc/export-loop.sh $(MIRROR) $(ZONE)
+
+# Exim for tests/integration/mta_snippets.t, which runs it from here when
+# present (and makes this target when not).  Debian's exim4 conflicts with
+# postfix, so it is never installed: its packages, and the libraries it
+# needs that are not installed, are fetched with apt-get download and
+# unpacked into build/exim once.
+EXIM	 = build/exim/usr/sbin/exim4
+exim: $(EXIM)
+$(EXIM):
+	@rm -rf build/exim && mkdir -p build/exim/debs
+	cd build/exim/debs && apt-get download -q exim4-base \
+	    exim4-daemon-light $$(apt-cache depends exim4-daemon-light | \
+	    awk '$$1 == "Depends:" && $$2 ~ /^lib/ { print $$2 }' | \
+	    while read p; do dpkg-query -W -f='$${Status}\n' $$p \
+	    2>/dev/null | grep -q '^install ok installed' || echo $$p; done)
+	for d in build/exim/debs/*.deb; do dpkg -x $$d build/exim || exit 1; done
+	@test -x $@ && touch $@
 
 # libFuzzer harnesses for every parser; FUZZ_SECONDS each (default 60).
 # A crashing input is written to build/fuzz/<harness>-crash-*; once fixed,
@@ -404,4 +421,4 @@ uninstall:
 clean:
 	rm -rf build $(PROGS)
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find build -name '*.d' -type f 2>/dev/null)

@@ -28,9 +28,11 @@
  * address at all; test points too): A and ANY get A 127.255.255.254, TXT
  * gets conf->error_text, other types NODATA; NOERROR, AA set, TTL the
  * zone's negative TTL.  127.255.255.254 is the code large lists return to
- * clients they do not serve (public resolvers), which MTAs know not to
- * read as "listed".  Outside the zones, and for other opcodes, malformed
- * queries and EDNS versions, every client gets what anyone gets.
+ * clients they do not serve (public resolvers); some MTAs read it as
+ * "listed" unless told which codes are (Exim's bare dnslists does: the
+ * README's snippets name 127.0.0.2 and .3).  Outside the zones, and for
+ * other opcodes, malformed queries and EDNS versions, every client gets
+ * what anyone gets.
  */
 #ifndef RELAYBL_ANSWER_H
 #define RELAYBL_ANSWER_H

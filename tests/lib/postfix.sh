@@ -1,9 +1,9 @@
 # postfix.sh -- real Postfix instances for the prober's tests, on loopback
 # or in a network namespace
 #
-# pf_start DIR IP PORT SINK_IP SINK_PORT BEHAVIOUR [NETNS] starts a private
-# instance (config and queue under DIR, smtpd on IP:PORT, mail for
-# probe.test sent to the sink) with one of these relay policies:
+# pf_start DIR IP PORT SINK_IP SINK_PORT BEHAVIOUR [NETNS [EXTRA]] starts
+# a private instance (config and queue under DIR, smtpd on IP:PORT, mail
+# for probe.test sent to the sink) with one of these relay policies:
 #   open     mynetworks = 0.0.0.0/0: relays for anyone
 #   closed   relays for nobody: 554 Relay access denied
 #   discard  accepts everything and delivers nothing
@@ -30,8 +30,10 @@
 # DIR.  With NETNS, the instance runs in that network namespace
 # (netns.sh): IP must be one of its addresses, inet_interfaces is all (the
 # namespace has only the test's interfaces), and names are resolved with
-# the namespace's resolv.conf.  pf_stop DIR stops it; pf_stop_all, in the
-# script's tap_cleanup, stops every instance started.
+# the namespace's resolv.conf.  EXTRA, when given, is added to main.cf as
+# it is (lines of a test's own, such as a README snippet).  pf_stop DIR
+# stops it; pf_stop_all, in the script's tap_cleanup, stops every
+# instance started.
 # pf_set DIR BEHAVIOUR gives a running instance the relay policy of
 # another behaviour (open, closed, discard; postconf -e) and reloads it.
 # pf_postfix DIR ARGS... runs `postfix -c DIR ARGS` where the instance
@@ -43,6 +45,7 @@
 
 pf_start() {
 	dir=$1 ip=$2 port=$3 sinkip=$4 sinkport=$5 behaviour=$6 netns=${7:-}
+	extra=${8:-}
 	pf_instances="$pf_instances $dir"
 	mkdir -p "$dir/spool" "$dir/data"
 	chown postfix:postfix "$dir/data"
@@ -90,6 +93,7 @@ postscreen_greet_wait = 2s
 PFEOF
 		;;
 	esac
+	[ -z "$extra" ] || printf '%s\n' "$extra" >> "$dir/main.cf"
 	# Debian's master.cf, no chroot, smtpd (or postscreen, and the smtpd
 	# it passes clients to) on our address and port.
 	screen=0
