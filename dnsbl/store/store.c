@@ -256,6 +256,9 @@ init_meta(struct store *st)
 		v.mv_size = sizeof(m);
 		v.mv_data = &m;
 		rc = mdb_put(txn, st->dbi[DB_META], &k, &v, 0);
+		/* The journal begins with the store: IXFR from serial 1 on. */
+		if (rc == 0)
+			rc = journal_init(txn, st, m.serial);
 	}
 	if (rc != 0) {
 		mdb_txn_abort(txn);

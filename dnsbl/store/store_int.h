@@ -181,6 +181,8 @@ int	table_any_within(MDB_txn *, const struct store *, int table,
 int	journal_note(struct store_txn *, int table, const struct addr *p,
 	    int present, const struct entry_val *old);
 int	journal_commit(struct store_txn *);
+/* Starts the journal of a new store at serial (an LMDB code). */
+int	journal_init(MDB_txn *, struct store *, uint32_t serial);
 /* The zones' serial in txn: the last commit that changed a prefix, or
    serial (the store's) in a store whose journal has not begun. */
 uint32_t journal_zone_serial(MDB_txn *, struct store *, uint32_t serial);

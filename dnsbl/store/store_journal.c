@@ -13,12 +13,13 @@
  * journal is complete ("from": it holds every change of the commits after
  * it), how many bytes the entries take, and the serial of the last commit
  * that changed a prefix ("last"): the zones' serial, which commits of the
- * probe queue alone do not move.  Pruning the oldest entry moves
- * "from" up to that entry's serial; a commit whose entry does not fit, or
- * any change when the size is 0, empties the journal and sets "from" to
- * the new serial.  A commit that changes no prefix writes nothing: its
- * serial needs no entry.  A store written by a relaybl without the
- * journal has no "journal" key: its first entry starts the journal.
+ * probe queue alone do not move.  A new store starts the journal at
+ * serial 1; a store written by a relaybl without the journal has no
+ * "journal" key, and its first change starts it.  Pruning the oldest
+ * entry moves "from" up to that entry's serial; a commit whose entry does
+ * not fit, or any change when the size is 0, empties the journal and sets
+ * "from" to the new serial.  A commit that changes no prefix writes
+ * nothing: its serial needs no entry.
  *
  * Entry: a uint32 count, then per change a struct jent_disk and the
  * text (textlen bytes, no NUL).  A txn keeps its entry in memory while it
@@ -92,6 +93,20 @@ load_jmeta(MDB_txn *txn, struct store *st, struct journal_meta *jm)
 	}
 	memcpy(jm, v.mv_data, sizeof(*jm));
 	return 1;
+}
+
+int
+journal_init(MDB_txn *txn, struct store *st, uint32_t serial)
+{
+	MDB_val			 k = { sizeof(JOURNAL_META_KEY),
+				    (void *)JOURNAL_META_KEY }, v;
+	struct journal_meta	 jm;
+
+	memset(&jm, 0, sizeof(jm));
+	jm.from = jm.last = serial;
+	v.mv_size = sizeof(jm);
+	v.mv_data = &jm;
+	return mdb_put(txn, st->dbi[DB_META], &k, &v, 0);
 }
 
 uint32_t
