@@ -105,7 +105,7 @@ load_dns(struct dnsbld *d)
 {
 	static const char *const keys[] = { "allow_transfer", "max_transfers",
 	    "notify", "notify_interval", "tsig_keys_file",
-	    "journal_size", NULL };	/* journal_size: for the writers */
+	    "transfer_timeout", "journal_size", NULL };	/* journal_size: for the writers */
 	struct config	*c = d->cfg;
 	const char	*kf;
 	char		 err[512];
@@ -119,8 +119,14 @@ load_dns(struct dnsbld *d)
 	}
 	if (transfer_config(d, config_str(c, "dns", "allow_transfer", "")) ==
 	    -1 || config_int(c, "dns", "max_transfers", 8, 1, 256,
-	    &d->xfr_max) == -1 || notify_config(d) == -1)
+	    &d->xfr_max) == -1 || config_duration(c, "dns",
+	    "transfer_timeout", 30, &d->xfr_timeout) == -1 ||
+	    notify_config(d) == -1)
 		return -1;
+	if (d->xfr_timeout < 1) {
+		log_warnx("[dns] transfer_timeout: at least 1 s");
+		return -1;
+	}
 	/* A key named in allow_transfer or notify must be in the file. */
 	for (int i = 0; i < d->nacl; i++)
 		if (d->acl[i].key[0] && tsig_keys_find(&d->tsig,

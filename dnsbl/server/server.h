@@ -127,6 +127,7 @@ struct dnsbld {
 	int			 nacl;
 	struct tsig_keys	 tsig;		/* [dns] tsig_keys_file */
 	int64_t			 xfr_max;	/* transfers at once */
+	int64_t			 xfr_timeout;	/* s a message may take */
 	int64_t			 xfr_running;	/* atomic */
 	uint64_t		 xfr_done, xfr_failed, xfr_refused;	/* atomic */
 	struct notify_target	 notify[NOTIFY_MAX];

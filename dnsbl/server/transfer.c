@@ -4,7 +4,8 @@
  * A TCP query for AXFR or IXFR leaves the worker's event loop: tcp.c
  * hands its descriptor here (with any answers still queued for it) and
  * forgets the connection.  Each transfer runs on its own thread with
- * blocking writes (SO_SNDTIMEO bounds a secondary that stops reading),
+ * blocking writes ([dns] transfer_timeout bounds each message: a
+ * secondary that stops reading, or reads a byte now and then, is cut off),
  * its own store reader holding one snapshot for the whole transfer, and
  * a copy of its zone (a reload may free the zone set meanwhile); the
  * messages come from xfr.c, one message of memory whatever the zone's
@@ -34,7 +35,6 @@
 #include "server.h"
 #include "xfr.h"
 
-#define XFR_SEND_TIMEOUT	30	/* s a secondary may leave us blocked */
 #define XFR_SNDBUF		(1 << 20)	/* bytes the kernel may queue */
 
 struct job {
@@ -47,6 +47,7 @@ struct job {
 	struct tsig_state ts;
 	uint8_t		*pending;	/* answers queued before the transfer */
 	size_t		 plen;
+	int		 stalled;	/* cut off: the peer did not read */
 };
 
 /* Parses "CIDR [KEY], ...".  0 or -1 (logged). */
@@ -100,21 +101,35 @@ acl_find(const struct dnsbld *d, const struct addr *peer)
 	return best;
 }
 
-/* Writes all of msg, blocking (SO_SNDTIMEO bounds it).  0 or -1. */
+/*
+ * Writes all of msg, blocking.  Each send() waits at most transfer_timeout
+ * (SO_SNDTIMEO) and the whole message must go within it too, so that a
+ * reader of a byte now and then cannot hold the thread.  0 or -1.
+ */
 static int
 send_all(void *arg, const uint8_t *msg, size_t len)
 {
-	struct job *j = arg;
+	struct job	*j = arg;
+	struct timespec	 t0, t;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (len > 0) {
 		ssize_t n;
 		if (__atomic_load_n(&j->d->stopping, __ATOMIC_RELAXED))
 			return -1;	/* dnsbld is stopping: cut it short */
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec > j->d->xfr_timeout) {
+			j->stalled = 1;
+			return -1;
+		}
 		n = send(j->fd, msg, len, MSG_NOSIGNAL);
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0) {
+			j->stalled = n == -1 && (errno == EAGAIN ||
+			    errno == EWOULDBLOCK);
 			return -1;
+		}
 		msg += n;
 		len -= (size_t)n;
 	}
@@ -279,7 +294,8 @@ run_job(struct job *j)
 		    x->up_to_date ? "IXFR (up to date)" : "IXFR (in full)");
 	log_info("%s of %s serial %u to %s: %s, %llu records in %llu "
 	    "messages, %llu bytes, %.2f s", how, z->name, store_zone_serial(rd),
-	    addr_format(&j->peer, abuf), rc == 0 ? "done" : "cut short",
+	    addr_format(&j->peer, abuf), rc == 0 ? "done" : j->stalled ?
+	    "cut short (not read for transfer_timeout)" : "cut short",
 	    (unsigned long long)x->rrs, (unsigned long long)x->msgs,
 	    (unsigned long long)x->bytes, (double)(t1.tv_sec - t0.tv_sec) +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
@@ -310,7 +326,7 @@ void
 transfer_start(struct dnsbld *d, int fd, const struct addr *peer,
     const uint8_t *query, size_t qlen, const uint8_t *pending, size_t plen)
 {
-	struct timeval	 tv = { XFR_SEND_TIMEOUT, 0 };
+	struct timeval	 tv = { d->xfr_timeout, 0 };
 	int		 sndbuf = XFR_SNDBUF;
 	struct job	*j;
 	pthread_t	 t;
