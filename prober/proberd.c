@@ -321,8 +321,16 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct proberd *d = arg;
 
-	(void)sig;
 	(void)what;
+	/*
+	 * SIGHUP (a log rotation, a reload by habit) must not kill proberd:
+	 * it rereads nothing, and says so.
+	 */
+	if (sig == SIGHUP) {
+		log_info("SIGHUP: nothing to reread; restart proberd to take "
+		    "a new configuration");
+		return;
+	}
 	/* Probes in flight stay queued: their entries are still there. */
 	event_base_loopbreak(d->base);
 }
@@ -366,7 +374,7 @@ parse_options(struct proberd *d, int argc, char **argv)
 
 /* The loop's events: the sink, the scheduler, expiry, retries, signals. */
 static void
-setup_events(struct proberd *d, struct event **sigterm, struct event **sigint)
+setup_events(struct proberd *d, struct event **sig)
 {
 	struct timeval	second = { 1, 0 }, minute = { 60, 0 };
 
@@ -376,14 +384,15 @@ setup_events(struct proberd *d, struct event **sigterm, struct event **sigint)
 	d->soon = evtimer_new(d->base, scheduler_tick, d);
 	d->expiry = event_new(d->base, -1, EV_PERSIST, scheduler_expire, d);
 	d->retry = evtimer_new(d->base, outcome_retry, d);
-	*sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
-	*sigint = evsignal_new(d->base, SIGINT, on_signal, d);
+	sig[0] = evsignal_new(d->base, SIGTERM, on_signal, d);
+	sig[1] = evsignal_new(d->base, SIGINT, on_signal, d);
+	sig[2] = evsignal_new(d->base, SIGHUP, on_signal, d);
 	if (d->sinkev == NULL || d->tick == NULL || d->soon == NULL ||
-	    d->expiry == NULL || d->retry == NULL ||
-	    *sigterm == NULL || *sigint == NULL ||
+	    d->expiry == NULL || d->retry == NULL || sig[0] == NULL ||
+	    sig[1] == NULL || sig[2] == NULL ||
 	    event_add(d->sinkev, NULL) || event_add(d->tick, &second) ||
-	    event_add(d->expiry, &minute) || event_add(*sigterm, NULL) ||
-	    event_add(*sigint, NULL))
+	    event_add(d->expiry, &minute) || event_add(sig[0], NULL) ||
+	    event_add(sig[1], NULL) || event_add(sig[2], NULL))
 		fatalx("cannot set up events");
 }
 
@@ -392,7 +401,7 @@ main(int argc, char **argv)
 {
 	static struct proberd	 d;
 	const char		*cfgpath;
-	struct event		*sigterm, *sigint;
+	struct event		*sig[3];
 	char			 vbuf[256];
 
 	log_init("proberd", 0);
@@ -417,7 +426,7 @@ main(int argc, char **argv)
 	    (d.rd = store_reader_new(d.st)) == NULL ||
 	    load_secret(&d, d.secret) == -1 || setup_probes(&d) == -1)
 		exit(2);
-	setup_events(&d, &sigterm, &sigint);
+	setup_events(&d, sig);
 	log_info("ready: store %s, sink %s for %s, probing port %lld, "
 	    "starttls %s", d.storedir, d.sink_listen, d.domain,
 	    (long long)d.port, smtp_starttls_name(d.starttls));
@@ -433,8 +442,8 @@ main(int argc, char **argv)
 	event_free(d.tick);
 	event_free(d.soon);
 	event_free(d.expiry);
-	event_free(sigterm);
-	event_free(sigint);
+	for (int i = 0; i < 3; i++)
+		event_free(sig[i]);
 	close(d.sinkfd);
 	event_base_free(d.base);
 	if (d.probeconf.tls != NULL)

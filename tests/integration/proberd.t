@@ -171,6 +171,10 @@ like "$(echo "$out" | sed -n '/== SMTP transcript/,/== message/p' |
     "  has the transcript of the session that relayed, in progress"
 like "$out" "== message as received" "  and the message as received"
 
+kill -HUP $ppid
+sleep 0.3
+ok "$(kill -0 $ppid; echo $?)" "SIGHUP does not stop proberd"
+like "$(cat "$T/proberd.err")" "SIGHUP: nothing to reread" "  it says so"
 kill -TERM $ppid
 daemon_wait $ppid
 is $? 0 "SIGTERM: proberd exits 0"
