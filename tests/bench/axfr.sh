@@ -213,19 +213,25 @@ rss0=$(kb $dpid VmRSS)
 ) > "$B/rss" 2>/dev/null &
 spid=$!
 
+# until_serial NAME PORT PID LOG TENTHS: waits for a secondary to have
+# serial $want, or fails with its log's tail.
+until_serial() {
+	i=0
+	until [ "$(serial $2)" = "$want" ]; do
+		i=$((i + 1))
+		if [ $i -gt $5 ] || ! kill -0 $3 2>/dev/null; then
+			echo "$1 did not get serial $want:"; tail "$4"
+			exit 1
+		fi
+		sleep 0.1
+	done
+}
+
 echo "== 1. full transfer: Knot starts empty, dnsbld at serial $want"
 t0=$(now)
 knotd -c "$B/knot/knot.conf" 2> "$B/knot.err" &
 kpid=$!
-i=0
-until [ "$(serial $kport)" = "$want" ]; do
-	i=$((i + 1))
-	if [ $i -gt 1200 ] || ! kill -0 $kpid 2>/dev/null; then
-		echo "Knot did not get serial $want:"; tail "$B/knot.err"
-		exit 1
-	fi
-	sleep 0.1
-done
+until_serial Knot $kport $kpid "$B/knot.err" 1200
 full=$(since $t0)
 hwm1=$(kb $dpid VmHWM)
 peak=$(awk '$2 > m { m = $2 } END { print m + 0 }' "$B/rss")
@@ -246,15 +252,7 @@ echo "   dnsbld VmRSS before $(mb $rss0), peak sampled $(mb $peak);" \
 t0=$(now)
 nsd -d -c "$B/nsd/nsd.conf" 2> "$B/nsd.err" &
 npid=$!
-i=0
-until [ "$(serial $nport)" = "$want" ]; do
-	i=$((i + 1))
-	if [ $i -gt 1800 ] || ! kill -0 $npid 2>/dev/null; then
-		echo "NSD did not get serial $want:"; tail "$B/nsd/nsd.log"
-		exit 1
-	fi
-	sleep 0.1
-done
+until_serial NSD $nport $npid "$B/nsd/nsd.log" 1800
 echo "   NSD (started after) has serial $want $(since $t0) s after its start"
 
 echo "== 2. $NCHANGE new listings in one commit (IXFR from the journal)"
