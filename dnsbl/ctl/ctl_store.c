@@ -105,6 +105,15 @@ cmd_stats(struct ctl *c, int argc, char **argv)
 		goto done;
 	total = s.listings[0] + s.listings[1];
 	printf("%-16s%u\n", "serial", s.serial);
+	printf("%-16s%u (the SOA's: the last change of a listing or an "
+	    "exclusion)\n", "zone serial", s.zone_serial);
+	if (s.journal)
+		printf("%-16s%llu commits, %llu bytes: IXFR from serial %u on\n",
+		    "journal", (unsigned long long)s.journal_entries,
+		    (unsigned long long)s.journal_bytes, s.journal_from);
+	else
+		printf("%-16snone yet (begins with the next change)\n",
+		    "journal");
 	printf("%-16s%llu (IPv4 %llu, IPv6 %llu)\n", "listings",
 	    (unsigned long long)total, (unsigned long long)s.listings[0],
 	    (unsigned long long)s.listings[1]);

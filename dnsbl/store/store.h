@@ -142,6 +142,11 @@ struct store_probe {
 
 struct store_stats {
 	uint32_t	serial;
+	uint32_t	zone_serial;		/* store_zone_serial() */
+	uint32_t	journal_from;		/* IXFR from this serial on */
+	uint64_t	journal_entries;	/* commits kept */
+	uint64_t	journal_bytes;
+	int		journal;		/* 0: the store has none yet */
 	uint64_t	listings[2];		/* [0] IPv4, [1] IPv6 prefixes */
 	uint64_t	exclusions[2];
 	uint64_t	by_kind[STORE_KIND_MAX];	/* listings per kind */

@@ -181,6 +181,8 @@ int	table_any_within(MDB_txn *, const struct store *, int table,
 int	journal_note(struct store_txn *, int table, const struct addr *p,
 	    int present, const struct entry_val *old);
 int	journal_commit(struct store_txn *);
+/* Fills the journal's part of s (in a snapshot).  0 or -1. */
+int	journal_stats(MDB_txn *, struct store *, struct store_stats *s);
 /* Starts the journal of a new store at serial (an LMDB code). */
 int	journal_init(MDB_txn *, struct store *, uint32_t serial);
 /* The zones' serial in txn: the last commit that changed a prefix, or

@@ -96,6 +96,26 @@ load_jmeta(MDB_txn *txn, struct store *st, struct journal_meta *jm)
 }
 
 int
+journal_stats(MDB_txn *txn, struct store *st, struct store_stats *s)
+{
+	struct journal_meta	jm;
+	MDB_stat		ms;
+	int			rc;
+
+	s->zone_serial = journal_zone_serial(txn, st, s->serial);
+	if (!st->has_journal || (rc = load_jmeta(txn, st, &jm)) == 0)
+		return 0;
+	if (rc == -1)
+		return -1;
+	s->journal = 1;
+	s->journal_from = jm.from;
+	s->journal_bytes = jm.bytes;
+	if (mdb_stat(txn, st->dbi[DB_JOURNAL], &ms) == 0)
+		s->journal_entries = ms.ms_entries;
+	return 0;
+}
+
+int
 journal_init(MDB_txn *txn, struct store *st, uint32_t serial)
 {
 	MDB_val			 k = { sizeof(JOURNAL_META_KEY),

@@ -563,6 +563,10 @@ store_stats(struct store_reader *rd, struct store_stats *s)
 		return -1;
 	}
 	s->serial = m.serial;
+	if (journal_stats(rd->txn, rd->st, s) == -1) {
+		reader_release(rd);
+		return -1;
+	}
 	for (int f = 0; f < 2; f++) {
 		s->listings[f] = m.count[f];
 		s->exclusions[f] = m.count[2 + f];

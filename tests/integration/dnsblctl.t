@@ -163,6 +163,10 @@ like "$out" "listings +[0-9]+ \(IPv4 [0-9]+, IPv6 2\)" "IPv6 count"
 like "$out" "manual +2" "manual count"
 like "$out" "import +10$" "import count: 5 + 3 + 2"
 like "$out" "bytes/listing" "size per listing"
+like "$out" "zone serial +$(serial) " \
+    "zone serial: the last commit changed a listing, so the store's"
+like "$out" "journal +[0-9]+ commits, [0-9]+ bytes: IXFR from serial 1 on" \
+    "the journal, complete since the store began"
 
 # --- configuration ---
 mkdir -p "$T/etc"
