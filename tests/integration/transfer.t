@@ -5,7 +5,8 @@
 # after each change they follow within seconds of dnsbld's NOTIFY (NSD's
 # signed with TSIG) by IXFR, the differences from the store's journal,
 # and still answer the sample exactly as dnsbld: a new listing, a
-# removal, a hole cut in a range, a /25 split into names, an import.  NSD transfers
+# removal, a hole cut in a range, a /25 split into names, an import, an
+# IPv6 /48 with a hole.  NSD transfers
 # from 127.0.0.3, where
 # allow_transfer wants a TSIG key (hmac-sha256): it verifies every message
 # of a multi-message transfer.  A peer outside allow_transfer, or unsigned
@@ -246,6 +247,15 @@ follow "a range removed, its hole with it"
 printf '198.51.100.200\n198.51.100.201\n' > "$T/two.list"
 ctl import "$T/two.list" >/dev/null
 follow "an import"
+names="$names 1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.5.0.0.0.8.b.d.0.1.0.0.2
+    9.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.5.0.0.0.8.b.d.0.1.0.0.2"
+ranged="$ranged 1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.5.0.0.0.8.b.d.0.1.0.0.2
+    9.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.5.0.0.0.8.b.d.0.1.0.0.2"
+ctl add 2001:db8:5::/48 -t "an IPv6 /48" >/dev/null
+ctl exclude 2001:db8:5::9 -t "one host in it" >/dev/null
+follow "an IPv6 /48 with a hole"
+is "$(dig @127.0.0.1 -p $nport +short 1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.5.0.0.0.8.b.d.0.1.0.0.2.bl.test A)" 127.0.0.2 \
+    "  NSD: inside the /48, listed"
 
 # Who may transfer.
 like "$(kdig @127.0.0.1 -p $dport -b 127.0.0.2 bl.test AXFR 2>&1)" \
