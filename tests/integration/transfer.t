@@ -6,8 +6,7 @@
 # signed with TSIG) by IXFR, the differences from the store's journal,
 # and still answer the sample exactly as dnsbld: a new listing, a
 # removal, a hole cut in a range, a /25 split into names, an import, an
-# IPv6 /48 with a hole.  NSD transfers
-# from 127.0.0.3, where
+# IPv6 /48 with a hole.  NSD transfers from 127.0.0.3, where
 # allow_transfer wants a TSIG key (hmac-sha256): it verifies every message
 # of a multi-message transfer.  A peer outside allow_transfer, or unsigned
 # where a key is wanted, is refused; a wrong signature gets NOTAUTH.
