@@ -202,11 +202,16 @@ expose(struct metrics *m, struct expo *e)
 	static const char *const results[] = { "ok", "failed" };
 	static const char *const keyres[] = { "known", "unknown" };
 	static const char *const limited[] = { "dropped", "slipped" };
+	static const char *const kindnames[] = XFR_KIND_NAMES;
+	static const char *const unfinames[] = { "refused", "cut_short" };
+	static const char *const notenames[] = { "sent", "answered",
+	    "given_up" };
 	struct dnsbld		*d = m->d;
 	struct answer_counters	 s;
 	uint64_t		 open = metrics_sum(d, &s);
 	uint64_t		 reloads[2] = { d->reloads, d->reload_failures };
 	uint64_t		 keyq[2], rrl[2];
+	uint64_t		 kinds[XFR_KINDS], unfinished[2], notes[3];
 
 	labelled(e, "relaybl_dns_queries_total", "DNS queries received over "
 	    "UDP and TCP, by question type (none: no question to read).",
@@ -266,6 +271,25 @@ expose(struct metrics *m, struct expo *e)
 	    results, reloads, 2);
 	scalar(e, "relaybl_dns_workers", "gauge", "Worker threads.",
 	    (uint64_t)d->nworkers);
+	for (int i = 0; i < XFR_KINDS; i++)
+		kinds[i] = __atomic_load_n(&d->xfr_kind[i], __ATOMIC_RELAXED);
+	labelled(e, "relaybl_dns_transfers_total", "Zone transfers sent "
+	    "whole, by kind (ixfr_incremental: the differences from the "
+	    "journal; ixfr_full: the whole zone, the journal not reaching "
+	    "back).", "kind", kindnames, kinds, XFR_KINDS);
+	unfinished[0] = __atomic_load_n(&d->xfr_refused, __ATOMIC_RELAXED);
+	unfinished[1] = __atomic_load_n(&d->xfr_failed, __ATOMIC_RELAXED);
+	labelled(e, "relaybl_dns_transfers_unfinished_total", "Transfers "
+	    "refused (allow_transfer, TSIG, max_transfers) or cut short (the "
+	    "peer stopped reading or went away).", "result", unfinames,
+	    unfinished, 2);
+	scalar(e, "relaybl_dns_transfers_running", "gauge", "Transfers being "
+	    "sent now.", (uint64_t)__atomic_load_n(&d->xfr_running,
+	    __ATOMIC_RELAXED));
+	notify_counts(d->notifier, notes);
+	labelled(e, "relaybl_dns_notify_total", "NOTIFY messages sent to "
+	    "secondaries, answered, and given up after 10 tries.", "result",
+	    notenames, notes, 3);
 }
 
 /* --- The HTTP side --------------------------------------------------- */

@@ -278,6 +278,14 @@ notify_start(struct dnsbld *d, struct event_base *base)
 }
 
 void
+notify_counts(const struct notifier *n, uint64_t out[3])
+{
+	out[0] = n ? n->sent : 0;
+	out[1] = n ? n->acked : 0;
+	out[2] = n ? n->given_up : 0;
+}
+
+void
 notify_stop(struct notifier *n)
 {
 	if (n == NULL)

@@ -87,6 +87,12 @@ struct notify_target {
 
 struct notifier;		/* notify.c */
 
+/* The transfers served whole, by kind: dnsbld.xfr_kind. */
+enum { XFR_KIND_AXFR, XFR_KIND_IXFR, XFR_KIND_IXFR_FULL,
+    XFR_KIND_IXFR_UP_TO_DATE, XFR_KINDS };
+#define XFR_KIND_NAMES	{ "axfr", "ixfr_incremental", "ixfr_full", \
+	"ixfr_up_to_date" }
+
 struct dnsbld {
 	struct config		*cfg;
 	struct store		*st;
@@ -130,6 +136,7 @@ struct dnsbld {
 	int64_t			 xfr_timeout;	/* s a message may take */
 	int64_t			 xfr_running;	/* atomic */
 	uint64_t		 xfr_done, xfr_failed, xfr_refused;	/* atomic */
+	uint64_t		 xfr_kind[XFR_KINDS];	/* atomic: done, by kind */
 	struct notify_target	 notify[NOTIFY_MAX];
 	int			 nnotify;
 	int64_t			 notify_interval;	/* seconds */
@@ -229,6 +236,8 @@ void		 transfer_start(struct dnsbld *d, int fd,
 int		 notify_config(struct dnsbld *d);
 struct notifier	*notify_start(struct dnsbld *d, struct event_base *base);
 void		 notify_stop(struct notifier *);
+/* NOTIFY messages sent, answered, given up (all 0 for NULL). */
+void		 notify_counts(const struct notifier *, uint64_t out[3]);
 
 uint64_t	 metrics_sum(struct dnsbld *d, struct answer_counters *s);
 void		 metrics_log(struct dnsbld *d);

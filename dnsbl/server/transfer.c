@@ -299,6 +299,11 @@ run_job(struct job *j)
 	    (unsigned long long)x->rrs, (unsigned long long)x->msgs,
 	    (unsigned long long)x->bytes, (double)(t1.tv_sec - t0.tv_sec) +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	if (rc == 0)
+		__atomic_add_fetch(&d->xfr_kind[!x->ixfr ? XFR_KIND_AXFR :
+		    x->incremental ? XFR_KIND_IXFR : x->up_to_date ?
+		    XFR_KIND_IXFR_UP_TO_DATE : XFR_KIND_IXFR_FULL], 1,
+		    __ATOMIC_RELAXED);
 	__atomic_add_fetch(rc == 0 ? &d->xfr_done : &d->xfr_failed, 1,
 	    __ATOMIC_RELAXED);
 	store_reader_end(rd);

@@ -199,6 +199,16 @@ relaybl_dns_zones 1
 relaybl_dns_zone_reloads_total{result="ok"} 1
 relaybl_dns_zone_reloads_total{result="failed"} 0
 relaybl_dns_workers 1
+relaybl_dns_transfers_total{kind="axfr"} 0
+relaybl_dns_transfers_total{kind="ixfr_incremental"} 0
+relaybl_dns_transfers_total{kind="ixfr_full"} 0
+relaybl_dns_transfers_total{kind="ixfr_up_to_date"} 0
+relaybl_dns_transfers_unfinished_total{result="refused"} 0
+relaybl_dns_transfers_unfinished_total{result="cut_short"} 0
+relaybl_dns_transfers_running 0
+relaybl_dns_notify_total{result="sent"} 0
+relaybl_dns_notify_total{result="answered"} 0
+relaybl_dns_notify_total{result="given_up"} 0
 EOF
 while read -r k v; do
 	is "$(m "$k")" "$v" "$k"

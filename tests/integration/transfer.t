@@ -23,6 +23,7 @@ ctl() { "$DNSBLCTL" -d "$S" "$@"; }
 dport=$(freeport)
 kport=$(freeport)
 nport=$(freeport)
+mport=$(freeport)
 
 ctl init >/dev/null
 ctl add 192.0.2.7 >/dev/null
@@ -54,6 +55,7 @@ dir = $S
 listen = 127.0.0.1:$dport
 zones = $T/zones
 txt_template = Listed, see http://bl.example/lookup?ip=\$
+metrics_listen = 127.0.0.1:$mport
 [dns]
 allow_transfer = 127.0.0.1, 127.0.0.3 xfr-key
 tsig_keys_file = $T/tsig.keys
@@ -274,5 +276,18 @@ like "$(kdig @127.0.0.1 -p $dport -b 127.0.0.3 \
     -y "hmac-sha256:xfr-key:$(head -c 32 /dev/urandom | base64)" \
     bl.test AXFR 2>&1)" 'NOTAUTH|BADSIG' "  a wrong secret: NOTAUTH (BADSIG)"
 like "$(cat "$T/dnsbld.err")" 'refused: TSIG BADSIG' "  logged"
-kill -0 $(cat "$T/nsd/nsd.pid" 2>/dev/null || echo 0) 2>/dev/null
+
+# What the metrics say of all this.
+curl -s "http://127.0.0.1:$mport/metrics" > "$T/metrics"
+m() { awk -v k="$1" '$1 == k { print $2 }' "$T/metrics"; }
+ok "$([ "$(m 'relaybl_dns_transfers_total{kind="ixfr_incremental"}')" -ge 14 ]
+    echo $?)" "metrics: the IXFRs from the journal counted (2 secondaries, 7 changes)"
+ok "$([ "$(m 'relaybl_dns_transfers_total{kind="axfr"}')" -ge 4 ]; echo $?)" \
+    "  the AXFRs"
+ok "$([ "$(m 'relaybl_dns_transfers_unfinished_total{result="refused"}')" \
+    -ge 4 ]; echo $?)" "  the refusals"
+is "$(m relaybl_dns_transfers_running)" 0 "  none running now"
+ok "$([ "$(m 'relaybl_dns_notify_total{result="answered"}')" -ge 14 ]
+    echo $?)" "  the NOTIFYs answered"
+is "$(m 'relaybl_dns_notify_total{result="given_up"}')" 0 "  none given up"
 done_testing
