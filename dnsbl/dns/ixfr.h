@@ -14,8 +14,11 @@
  * the second added.  The work is the size of the nodes touched, not of
  * the zone: a change under a /8 listing walks that /8 twice.
  *
- * Limits: more than IXFR_MAX_RRS records walked makes ixfr_diff() give
- * up (the caller sends the whole zone, as RFC 1995 section 4 allows).
+ * Limits: the records walked are held in memory (about 60 bytes each) to
+ * be compared, so more than IXFR_MAX_RRS of them (a change under a
+ * range with a quarter of a million names below it) makes ixfr_diff()
+ * give up: the caller sends the whole zone, as RFC 1995 section 4
+ * allows, in messages streamed from the store.
  * Changes of the zone's configuration (TTL, TXT template, test points)
  * do not move the store's serial, so they reach a secondary with its
  * next full transfer only.
@@ -30,7 +33,7 @@
 #include "store.h"
 #include "zone.h"
 
-#define IXFR_MAX_RRS	2000000
+#define IXFR_MAX_RRS	250000	/* about 15 MB */
 
 /* Records: owner (wire, apex included) and tail (type to rdata). */
 struct ixfr_rrs {

@@ -315,6 +315,7 @@ main(void)
 	struct set		 del, add, a, b;
 	struct ixfr_diff	 d;
 	uint32_t		 s0, s1, s2;
+	int			 rc;
 
 	log_init("test_ixfr", 0);
 	srand(20261129);
@@ -450,6 +451,39 @@ main(void)
 	zone_now(&a, &s0);
 	fixture_list(st, "203.0.113.201", 2, "");
 	ok(diff(s0, &del, &add, NULL) == 0, "journal_size 0: no journal");
+	set_free(&del);
+	set_free(&add);
+	set_free(&a);
+
+	/*
+	 * A change under a range with more names below it than ixfr_diff
+	 * compares in memory: not answerable (the whole zone is sent).  (A
+	 * /8 the random changes above never touched.)
+	 */
+	store_set_journal_size(st, STORE_JOURNAL_SIZE);
+	{
+		size_t			 n = IXFR_MAX_RRS / 2 + 1000;
+		struct store_import_entry *e = calloc(n + 1, sizeof(*e));
+		struct store_listing	 r = fixture_listing(2,
+					    STORE_KIND_IMPORT, "");
+		struct store_txn	*t = store_begin(st, "test");
+
+		for (size_t i = 0; i < n; i++) {
+			e[i].prefix = fixture_addr("100.0.0.0");
+			e[i].prefix.bytes[1] = (uint8_t)(i >> 16);
+			e[i].prefix.bytes[2] = (uint8_t)(i >> 8);
+			e[i].prefix.bytes[3] = (uint8_t)i;
+		}
+		e[n].prefix = fixture_addr("100.0.0.0/8");
+		store_import(t, e, n + 1, &r, 1, "many under a /8");
+		ok(store_commit(t) == 0, "%zu names under a listed /8", n);
+		free(e);
+	}
+	zone_now(&a, &s0);
+	fixture_list(st, "100.200.0.1", 3, "");
+	rc = diff(s0, &del, &add, &d);
+	ok(rc == 0,
+	    "a change under it: too many records to compare, not answerable");
 	set_free(&del);
 	set_free(&add);
 	set_free(&a);
