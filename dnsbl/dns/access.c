@@ -199,16 +199,13 @@ parse_action(const char *s)
 static int
 parse_line(char *buf, const char *name, int line, struct rule *r, int *got)
 {
-	char		*tok[3], *save;
-	int		 n = 0, act;
+	char		*tok[2];
+	int		 n, act;
 	struct addr	 a;
 	const char	*err;
 
 	*got = 0;
-	for (char *s = strtok_r(buf, " \t\r", &save); s != NULL && n < 3;
-	    s = strtok_r(NULL, " \t\r", &save))
-		tok[n++] = s;
-	if (n == 0)
+	if ((n = textfile_fields(buf, tok, 2)) == 0)
 		return 0;
 	if (n != 2) {
 		log_warnx("%s:%d: want \"CIDR ACTION\"", name, line);

@@ -70,15 +70,12 @@ static int
 parse_line(char *buf, const char *name, int line, struct key_entry *e,
     int *got)
 {
-	char		*tok[3], *save;
-	int		 n = 0;
+	char		*tok[2];
+	int		 n;
 	const char	*why;
 
 	*got = 0;
-	for (char *s = strtok_r(buf, " \t\r", &save); s != NULL && n < 3;
-	    s = strtok_r(NULL, " \t\r", &save))
-		tok[n++] = s;
-	if (n == 0)
+	if ((n = textfile_fields(buf, tok, 2)) == 0)
 		return 0;
 	if (n != 2) {
 		log_warnx("%s:%d: want \"NAME KEY\"", name, line);

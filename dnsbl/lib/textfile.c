@@ -78,3 +78,18 @@ textfile_line(const char *text, size_t len, size_t *off, char *buf,
 		*hash = '\0';
 	return 1;
 }
+
+int
+textfile_fields(char *line, char **field, int max)
+{
+	char	*save;
+	int	 n = 0;
+
+	for (char *s = strtok_r(line, " \t\r", &save); s != NULL && n <= max;
+	    s = strtok_r(NULL, " \t\r", &save)) {
+		if (n < max)
+			field[n] = s;
+		n++;
+	}
+	return n;
+}

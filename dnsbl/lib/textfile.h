@@ -31,4 +31,11 @@ size_t	textfile_lines(const char *text, size_t len);
 int	textfile_line(const char *text, size_t len, size_t *off, char *buf,
 	    size_t size, const char *name, int *line);
 
+/*
+ * Splits line (in place) into fields separated by blanks (space, tab,
+ * CR) into field[], at most max of them.  Returns how many there were,
+ * counting to max + 1 at most: max + 1 means "more than max".
+ */
+int	textfile_fields(char *line, char **field, int max);
+
 #endif
