@@ -127,6 +127,25 @@ listen_parse(const char *s, struct listen_addr *la, const char **err)
 }
 
 int
+listen_parse_list(const char *list, struct listen_addr *la, int max, int *n,
+    char *bad, size_t badsize, const char **err)
+{
+	char	buf[1024], *tok, *save;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (tok = strtok_r(buf, ", \t", &save); tok != NULL;
+	    tok = strtok_r(NULL, ", \t", &save)) {
+		*err = "too many addresses";
+		if (*n == max || listen_parse(tok, &la[*n], err) == -1) {
+			snprintf(bad, badsize, "%s", tok);
+			return -1;
+		}
+		(*n)++;
+	}
+	return 0;
+}
+
+int
 listen_open(const struct listen_addr *la, int type, int flags, int backlog)
 {
 	int fd, one = 1;

@@ -29,6 +29,16 @@ struct listen_addr {
  */
 int	listen_parse(const char *s, struct listen_addr *la, const char **err);
 
+/*
+ * Parses a list of such addresses separated by commas or blanks (a
+ * configuration's "listen") into la[*n], la[*n + 1], ..., at most max in
+ * all, counting *n up.  Returns 0, or -1 with the address at fault copied
+ * into bad (badsize bytes) and *err saying why (listen_parse's, or "too
+ * many addresses").
+ */
+int	listen_parse_list(const char *list, struct listen_addr *la, int max,
+	    int *n, char *bad, size_t badsize, const char **err);
+
 /* Flags of listen_open(). */
 #define LISTEN_REUSEPORT 0x01	/* SO_REUSEPORT: one socket per thread */
 #define LISTEN_V6ONLY	 0x02	/* IPv6: IPV6_V6ONLY ("[::]" is not v4) */

@@ -63,19 +63,14 @@ usage(void)
 static int
 config_listen(struct dnsbld *d, const char *list)
 {
-	char	buf[1024], *tok, *save;
+	char		 bad[LISTEN_TEXT_MAX];
+	const char	*why;
 
-	snprintf(buf, sizeof(buf), "%s", list);
-	for (tok = strtok_r(buf, ", \t", &save); tok != NULL;
-	    tok = strtok_r(NULL, ", \t", &save)) {
-		const char *why = "too many addresses";
-		if (d->nlisten == MAX_LISTEN || listen_parse(tok,
-		    &d->listen[d->nlisten], &why) == -1) {
-			log_warnx("%s: [dnsbld] listen: bad address \"%s\" "
-			    "(%s)", config_name(d->cfg), tok, why);
-			return -1;
-		}
-		d->nlisten++;
+	if (listen_parse_list(list, d->listen, MAX_LISTEN, &d->nlisten, bad,
+	    sizeof(bad), &why) == -1) {
+		log_warnx("%s: [dnsbld] listen: bad address \"%s\" (%s)",
+		    config_name(d->cfg), bad, why);
+		return -1;
 	}
 	return 0;
 }

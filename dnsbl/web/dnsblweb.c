@@ -39,19 +39,14 @@ usage(void)
 static int
 load_listen(struct web *w, const char *list)
 {
-	char	buf[1024], *tok, *save;
+	char		 bad[LISTEN_TEXT_MAX];
+	const char	*why;
 
-	snprintf(buf, sizeof(buf), "%s", list);
-	for (tok = strtok_r(buf, ", \t", &save); tok != NULL;
-	    tok = strtok_r(NULL, ", \t", &save)) {
-		const char *why = "too many addresses";
-		if (w->nlisten == WEB_LISTEN_MAX || listen_parse(tok,
-		    &w->listen[w->nlisten], &why) == -1) {
-			log_warnx("%s: [web] listen: bad address \"%s\" (%s)",
-			    config_name(w->cfg), tok, why);
-			return -1;
-		}
-		w->nlisten++;
+	if (listen_parse_list(list, w->listen, WEB_LISTEN_MAX, &w->nlisten,
+	    bad, sizeof(bad), &why) == -1) {
+		log_warnx("%s: [web] listen: bad address \"%s\" (%s)",
+		    config_name(w->cfg), bad, why);
+		return -1;
 	}
 	if (w->nlisten == 0) {
 		log_warnx("%s: [web] listen: no address", config_name(w->cfg));

@@ -143,10 +143,36 @@ test_open(void)
 	}
 }
 
+static void
+test_list(void)
+{
+	struct listen_addr	 la[2];
+	char			 bad[LISTEN_TEXT_MAX];
+	const char		*why;
+	int			 n = 0;
+
+	ok(listen_parse_list("127.0.0.1:53, [::1]:53", la, 2, &n, bad,
+	    sizeof(bad), &why) == 0 && n == 2 &&
+	    strcmp(la[1].text, "[::1]:53") == 0, "a list of two");
+	n = 0;
+	ok(listen_parse_list("127.0.0.1:53 127.0.0.2:53 127.0.0.3:53", la, 2,
+	    &n, bad, sizeof(bad), &why) == -1 && n == 2 &&
+	    strcmp(bad, "127.0.0.3:53") == 0 &&
+	    strcmp(why, "too many addresses") == 0, "a third is too many");
+	n = 0;
+	ok(listen_parse_list("127.0.0.1:53,nowhere", la, 2, &n, bad,
+	    sizeof(bad), &why) == -1 && strcmp(bad, "nowhere") == 0 &&
+	    strcmp(why, "too many addresses") != 0, "a bad one is named");
+	n = 0;
+	ok(listen_parse_list(" , ", la, 2, &n, bad, sizeof(bad), &why) == 0 &&
+	    n == 0, "nothing: none");
+}
+
 int
 main(void)
 {
 	test_parse();
+	test_list();
 	test_open();
 	return tap_done();
 }
