@@ -12,13 +12,14 @@
 # (127.255.255.254) no snippet takes a listed address for listed.
 #
 # Postfix and Exim ask the system resolver, so everything runs in a
-# network namespace made here, with dnsbld on 127.0.0.1:53 in it and
-# /etc/netns/NS/resolv.conf naming it (`ip netns exec` mounts it over
-# /etc/resolv.conf); passwd and group are mounted the same way with the
+# network namespace made here (tests/lib/netns.sh), with dnsbld on
+# 127.0.0.1:53 in it and /etc/netns/NS/resolv.conf naming it (`ip netns
+# exec` mounts it over /etc/resolv.conf); passwd and group are mounted the same way with the
 # Debian-exim user that the unpacked Exim binary looks up.  Exim is not
 # installed (it conflicts with postfix): `make exim` unpacks it into
 # build/exim.  Needs root; a program that is missing skips its checks.
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/netns.sh"
 . "$(dirname "$0")/../lib/postfix.sh"
 
 if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null ||
@@ -39,21 +40,10 @@ EXIMROOT=$ROOT/build/exim
 RSPAMD_PORT=11333
 
 nsx() { ip netns exec "$NS" "$@"; }
-# nsexec CMD...: CMD in the namespace, for daemon_start (its pid is CMD's).
-nsexec() { exec ip netns exec "$NS" "$@"; }
 
 tap_cleanup() {
 	pf_stop_all
-	# Anything still running in the namespace was started by this test.
-	_left=$(ip netns pids "$NS" 2>/dev/null)
-	if [ -n "$_left" ]; then
-		kill $_left 2>/dev/null
-		sleep 0.5
-		_left=$(ip netns pids "$NS" 2>/dev/null)
-		[ -z "$_left" ] || kill -KILL $_left 2>/dev/null
-	fi
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$NSETC"
+	netns_cleanup
 }
 
 # snippet NAME: the README's block, zone and all as written.
@@ -74,12 +64,11 @@ test_snippet() {
 }
 
 # --- The namespace, dnsbld in it, a store with the test's listings ---
-if ! ip netns add "$NS" 2>/dev/null; then
+if ! netns_add "$NS" 2>/dev/null; then
 	echo "1..0 # SKIP cannot create a network namespace"
 	exit 0
 fi
-mkdir -p "$NSETC"
-echo "nameserver 127.0.0.1" > "$NSETC/resolv.conf"
+netns_resolver "$NS" 127.0.0.1
 cp /etc/passwd "$NSETC/passwd"
 cp /etc/group "$NSETC/group"
 getent passwd Debian-exim >/dev/null || echo \
@@ -87,8 +76,7 @@ getent passwd Debian-exim >/dev/null || echo \
     >> "$NSETC/passwd"
 getent group Debian-exim >/dev/null || echo "Debian-exim:x:65534:" \
     >> "$NSETC/group"
-nsx ip link set lo up
-rc=$?
+rc=0
 for a in $LISTED $EGRESS $CLEAN $LATE; do
 	nsx ip addr add "$a/32" dev lo || rc=1
 done
@@ -114,7 +102,7 @@ txt_template = Listed as an open relay, see https://bl.test/lookup?ip=\$
 test_codes = 2, 3
 access_file = $T/access
 EOF
-daemon_run dnsbld nsexec "$DNSBLD" -c "$T/relaybl.conf" -d "$S" \
+daemon_run dnsbld netns_daemon "$NS" "$DNSBLD" -c "$T/relaybl.conf" -d "$S" \
     -z "$T/bl.test.zone" -l 127.0.0.1:53
 ok $? "dnsbld answers on 127.0.0.1:53 in the namespace"
 if [ $tap_failed -ne 0 ]; then
@@ -148,7 +136,7 @@ modules { path = "/usr/share/rspamd/plugins/rbl.lua"; }
 rbl { .include "$T/snippet-rspamd-rbl" }
 group "rbl" { .include "$T/snippet-rspamd-scores" }
 EOF
-	daemon_start rspamd nsexec rspamd -f -i -c "$T/rspamd/rspamd.conf" \
+	daemon_start rspamd netns_daemon "$NS" rspamd -f -i -c "$T/rspamd/rspamd.conf" \
 	    --var "DBDIR=$T/rspamd" --var "RUNDIR=$T/rspamd"
 	rspamd=$pid
 fi
