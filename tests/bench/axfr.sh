@@ -32,6 +32,7 @@
 #     and per CPU-second of the server, medians, and the ratio.
 set -e
 cd "$(dirname "$0")/../.."
+. tests/lib/secondary.sh
 N4=${N4:-1000000}
 NCHANGE=${NCHANGE:-1000}
 NQ=${NQ:-200000}
@@ -124,7 +125,7 @@ head -n $((N4 + 1)) "$B/list" |
 dport=$(freeport)
 kport=$(freeport)
 nport=$(freeport)
-mkdir -p "$B/zones" "$B/knot/db" "$B/nsd"
+mkdir -p "$B/zones"
 cat > "$B/zones/bl.bench.zone" <<'EOF'
 $ORIGIN bl.bench.
 $TTL 900
@@ -143,55 +144,13 @@ allow_transfer = 127.0.0.1
 notify = 127.0.0.1:$kport, 127.0.0.1:$nport
 notify_interval = 1
 CONF
-cat > "$B/knot/knot.conf" <<CONF
-server:
-    rundir: "$B/knot"
-    listen: 127.0.0.1@$kport
-log:
-  - target: stderr
-    any: info
-database:
-    storage: "$B/knot/db"
-remote:
-  - id: primary
-    address: 127.0.0.1@$dport
-acl:
-  - id: from_primary
-    address: 127.0.0.1
-    action: notify
-template:
-  - id: default
-    storage: "$B/knot"
-    zonefile-sync: -1
+# Zone kept in memory: no zone file written or read, no changes stored.
+knot_secondary "$B/knot" 127.0.0.1@$kport 127.0.0.1@$dport bl.bench \
+    "    zonefile-sync: -1
     zonefile-load: none
-    journal-content: none
-zone:
-  - domain: bl.bench
-    master: primary
-    acl: from_primary
-CONF
+    journal-content: none"
 
-cat > "$B/nsd/nsd.conf" <<CONF
-server:
-    ip-address: 127.0.0.1@$nport
-    zonesdir: "$B/nsd"
-    pidfile: "$B/nsd/nsd.pid"
-    database: ""
-    xfrdfile: "$B/nsd/xfrd.state"
-    zonelistfile: "$B/nsd/zone.list"
-    username: ""
-    chroot: ""
-    logfile: "$B/nsd/nsd.log"
-    verbosity: 2
-    zonefiles-write: 0
-remote-control:
-    control-enable: no
-zone:
-    name: bl.bench
-    zonefile: bl.bench.zone
-    request-xfr: 127.0.0.1@$dport NOKEY
-    allow-notify: 127.0.0.1 NOKEY
-CONF
+nsd_secondary "$B/nsd" 127.0.0.1@$nport 127.0.0.1@$dport bl.bench
 
 "$DNSBLD" -c "$B/relaybl.conf" 2> "$B/dnsbld.err" &
 dpid=$!

@@ -22,6 +22,7 @@
 # is removed at exit, passed, failed or interrupted.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/netns.sh"
+. "$(dirname "$0")/../lib/secondary.sh"
 . "$(dirname "$0")/../lib/postfix.sh"
 . "$(dirname "$0")/../lib/prober.sh"
 
@@ -115,31 +116,7 @@ daemon_start web netns_daemon "$NS_BL" "$DNSBLWEB" -c "$T/relaybl.conf"
 daemon_ready $pid web
 ok $? "proberd and dnsblweb are up in $NS_BL"
 
-mkdir -p "$T/knot/db"
-cat > "$T/knot/knot.conf" <<CONF
-server:
-    rundir: "$T/knot"
-    listen: $BL2@53
-log:
-  - target: stderr
-    any: info
-database:
-    storage: "$T/knot/db"
-remote:
-  - id: primary
-    address: $RECV@53
-acl:
-  - id: from_primary
-    address: $RECV
-    action: notify
-template:
-  - id: default
-    storage: "$T/knot"
-zone:
-  - domain: $ZONE
-    master: primary
-    acl: from_primary
-CONF
+knot_secondary "$T/knot" $BL2@53 $RECV@53 $ZONE
 daemon_start knot netns_daemon "$NS_BL" knotd -c "$T/knot/knot.conf"
 
 # ask NS NAME TYPE [@SERVER]: dig's status and the records (no TTL) of

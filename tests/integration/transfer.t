@@ -11,6 +11,7 @@
 # of a multi-message transfer.  A peer outside allow_transfer, or unsigned
 # where a key is wanted, is refused; a wrong signature gets NOTAUTH.
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/secondary.sh"
 
 if ! command -v knotd >/dev/null || ! command -v nsd >/dev/null; then
 	echo "1..0 # SKIP needs knotd and nsd (packages knot, nsd)"
@@ -66,61 +67,13 @@ daemon_start dnsbld "$DNSBLD" -c "$T/relaybl.conf"
 daemon_ready $pid dnsbld "ready" 100
 ok $? "dnsbld is up, serving bl.test"
 
-# Knot as a secondary (its journal, which an IXFR is stored in, in db/).
-mkdir -p "$T/knot/db"
-cat > "$T/knot/knot.conf" <<CONF
-server:
-    rundir: "$T/knot"
-    listen: 127.0.0.1@$kport
-log:
-  - target: stderr
-    any: info
-database:
-    storage: "$T/knot/db"
-remote:
-  - id: primary
-    address: 127.0.0.1@$dport
-acl:
-  - id: from_primary
-    address: 127.0.0.1
-    action: notify
-template:
-  - id: default
-    storage: "$T/knot"
-zone:
-  - domain: bl.test
-    master: primary
-    acl: from_primary
-CONF
+# Knot as a secondary.
+knot_secondary "$T/knot" 127.0.0.1@$kport 127.0.0.1@$dport bl.test
 daemon_start knot knotd -c "$T/knot/knot.conf"
 
-# NSD as a secondary.
-mkdir -p "$T/nsd"
-cat > "$T/nsd/nsd.conf" <<CONF
-server:
-    ip-address: 127.0.0.1@$nport
-    zonesdir: "$T/nsd"
-    pidfile: "$T/nsd/nsd.pid"
-    database: ""
-    xfrdfile: "$T/nsd/xfrd.state"
-    zonelistfile: "$T/nsd/zone.list"
-    username: ""
-    chroot: ""
-    logfile: "$T/nsd/nsd.log"
-    verbosity: 2
-remote-control:
-    control-enable: no
-key:
-    name: xfr-key
-    algorithm: hmac-sha256
-    secret: "$SECRET"
-zone:
-    name: bl.test
-    zonefile: bl.test.zone
-    request-xfr: 127.0.0.1@$dport xfr-key
-    outgoing-interface: 127.0.0.3
-    allow-notify: 127.0.0.1 xfr-key
-CONF
+# NSD as a secondary, signing with the key, from 127.0.0.3.
+nsd_secondary "$T/nsd" 127.0.0.1@$nport 127.0.0.1@$dport bl.test xfr-key \
+    "$SECRET" 127.0.0.3
 daemon_start nsd nsd -d -c "$T/nsd/nsd.conf"
 
 serial() { dig @127.0.0.1 -p "$1" +short bl.test SOA | awk '{ print $3 }'; }
