@@ -26,14 +26,12 @@ struct collect {
 	size_t		 n, cap;
 	char		*text;		/* the changes' texts, NUL-ended */
 	size_t		 tlen, tcap;
-	int		 failed;
 };
 
 /* A walk's records, and the limit they count against. */
 struct gather {
 	struct ixfr_rrs	*rrs;
 	struct ixfr_diff *d;
-	int		 failed;
 	int		 too_many;
 };
 
@@ -66,10 +64,8 @@ add_change(uint32_t serial, const struct store_change *c, void *arg)
 	(void)serial;
 	if (grow((void **)&co->v, &co->cap, co->n + 1, sizeof(*co->v)) ==
 	    -1 || grow((void **)&co->text, &co->tcap, co->tlen + tl, 1) ==
-	    -1) {
-		co->failed = 1;
+	    -1)
 		return -1;
-	}
 	ch = &co->v[co->n];
 	ch->prefix = c->prefix;
 	ch->excluded = c->excluded;
@@ -136,10 +132,8 @@ gather_name(const struct zone_name *n, void *arg)
 		}
 		if (grow((void **)&r->buf, &r->cap, r->len + need, 1) == -1 ||
 		    grow((void **)&r->off, &r->ocap, r->n + 1,
-		    sizeof(*r->off)) == -1) {
-			g->failed = 1;
+		    sizeof(*r->off)) == -1)
 			return -1;
-		}
 		r->off[r->n++] = r->len;
 		r->buf[r->len++] = (uint8_t)n->owner_len;
 		memcpy(r->buf + r->len, n->owner, n->owner_len);
@@ -355,9 +349,8 @@ ixfr_diff(struct store_reader *rd, const struct zone *z,
 			ret = 0;
 			goto done;
 		}
-		if (rc != 0 || g.failed || rr_diff(d, &old, &new) == -1)
+		if (rc != 0 || rr_diff(d, &old, &new) == -1)
 			goto done;
-		d->nodes++;
 	}
 	ret = 1;
 done:

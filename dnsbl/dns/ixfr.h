@@ -46,7 +46,6 @@ struct ixfr_rrs {
 struct ixfr_diff {
 	struct ixfr_rrs	 del, add;
 	size_t		 changes;	/* prefixes changed */
-	size_t		 nodes;		/* nodes walked (twice each) */
 	size_t		 walked;	/* records walked */
 };
 
